@@ -1,0 +1,55 @@
+"""The ``dlgrade`` command: a thin layer over keyword-only functions."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dlgrade import __version__
+
+
+def print_results(results: dict, *, console: Console, title: str) -> None:
+    """A per-test table with the total, as course staff read it."""
+    table = Table(title=title, show_lines=False)
+    for column in ("test", "visibility", "score", "status"):
+        table.add_column(column)
+    for test in results["tests"]:
+        style = "green" if test["status"] == "passed" else "red"
+        table.add_row(test["name"], test["visibility"], f"{test['score']:g}/{test['max_score']:g}",
+                      f"[{style}]{test['status']}[/{style}]")
+    console.print(table)
+    for test in results["tests"]:
+        if test["status"] != "passed" and test["output"]:
+            console.print(f"{test['name']}:", style="bold", markup=False, highlight=False)
+            console.print(f"  {test['output']}", markup=False, highlight=False)
+    if results["output"]:
+        console.print(results["output"], markup=False, highlight=False)
+    console.print(f"[bold]total {results['score']:g}/{results['max_score']:g}[/bold] "
+                  f"({results['execution_time']:.1f} s)")
+
+
+@click.group()
+@click.version_option(__version__)
+def main() -> None:
+    """dlgrade: grade deep-learning notebooks safely."""
+
+
+@main.command()
+@click.argument("submission", type=click.Path(exists=True, path_type=Path))
+@click.option("--exercise", "exercise_id", required=True, help="exercise id, e.g. ch04_xor")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
+@click.option("--public-only", is_flag=True, help="run only the public tests (what students see)")
+def grade(submission: Path, exercise_id: str, out_dir: Path, public_only: bool) -> None:
+    """Grade one SUBMISSION (notebook or folder) and write OUT/results.json."""
+    from dlgrade.grade import grade_submission
+
+    try:
+        results = grade_submission(submission=submission, exercise_id=exercise_id, out_dir=out_dir,
+                                   include_hidden=not public_only)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    print_results(results, console=Console(), title=f"{exercise_id}: {submission}")
+    sys.exit(0)

@@ -1,0 +1,59 @@
+"""Grade one submission: validate, extract graded cells, start the sandbox, run trusted tests, score."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from dlgrade import __version__
+from dlgrade.exercise import load_exercise
+from dlgrade.notebook import NotebookProblem, find_notebook, missing_graded_cells, read_notebook, runnable_cells
+from dlgrade.proxy import StudentSession
+from dlgrade.results import build_results, write_results
+from dlgrade.runner import run_tests
+
+
+def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
+    notebook = read_notebook(find_notebook(submission, exercise))
+    cells = runnable_cells(notebook, exercise)
+    notices = [f"graded cell '{name}' is missing from your notebook" for name in missing_graded_cells(cells, exercise)]
+    return cells, notices
+
+
+def _hidden_paths(exercise, out_dir: Path) -> list[Path]:
+    """Hidden material, plus the output folder unless it encloses what the sandbox must read."""
+    paths = exercise.hidden_paths()
+    if not any(p.is_relative_to(out_dir) for p in [exercise.root, Path("/tmp"), Path(__file__).resolve()]):
+        paths.append(out_dir)
+    return paths
+
+
+def grade_submission(*, submission: Path, exercise_id: str, out_dir: Path, include_hidden: bool = True) -> dict:
+    """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results."""
+    started = time.monotonic()
+    exercise = load_exercise(exercise_id)
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    submission = submission.resolve()
+    problem, cells, notices = None, [], []
+    try:
+        cells, notices = _prepare(submission, exercise)
+    except NotebookProblem as error:
+        problem = str(error)
+        notices.append(problem)
+    session = StudentSession(
+        submission=submission if submission.is_dir() else submission,
+        cells=cells, limits=exercise.limits, hidden_paths=_hidden_paths(exercise, out_dir), problem=problem,
+    )
+    try:
+        session.start()
+        outcomes = run_tests(exercise=exercise, session=session, include_hidden=include_hidden)
+    finally:
+        session.close()
+    for cell in session.cell_reports:
+        if not cell.get("ok"):
+            error = cell.get("error", {})
+            notices.append(f"graded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}")
+    results = build_results(outcomes=outcomes, exercise_id=exercise.id, seconds=time.monotonic() - started,
+                            notices=notices, grader_version=__version__, isolation=session.isolation)
+    write_results(results, out_dir)
+    return results

@@ -1,0 +1,200 @@
+"""Data-only framing between the sandbox and the trusted side.
+
+A message is a 4-byte big-endian header length, a UTF-8 JSON header, then the arrays the header
+lists, each as ``.npy`` bytes (``allow_pickle=False``). Values are JSON trees in which arrays, tuples,
+non-finite floats and remote references are tagged dicts. Nothing is ever unpickled or evaluated.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_HEADER_BYTES = 4 << 20
+MAX_ARRAY_BYTES = 256 << 20
+MAX_MESSAGE_BYTES = 512 << 20
+MAX_DEPTH = 64
+
+_LEN = struct.Struct(">I")
+_ARRAY_LEN = struct.Struct(">Q")
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a well-formed, size-capped message."""
+
+
+class ChannelClosed(ProtocolError):
+    """The peer closed the channel (for a sandbox: the process ended)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A handle to an object that lives in the sandbox; only its id and a short description cross."""
+
+    id: int
+    type_name: str
+    description: str
+
+
+def encode(value, *, make_ref=None) -> tuple[dict, list[np.ndarray]]:
+    """Turn a value into (json_tree, arrays). ``make_ref(obj)`` handles anything that is not data."""
+    arrays: list[np.ndarray] = []
+
+    def walk(v, depth):
+        if depth > MAX_DEPTH:
+            raise ProtocolError("value nested too deeply")
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, int) and type(v) is int:
+            return v if abs(v) < 2**63 else {"__float__": float(v)}
+        if isinstance(v, float) and type(v) is float:
+            return v if math.isfinite(v) else {"__float__": repr(v)}
+        if isinstance(v, np.ndarray) and type(v) is np.ndarray and v.dtype.kind in "biufc":
+            arrays.append(v)
+            return {"__ndarray__": len(arrays) - 1}
+        if isinstance(v, np.generic) and v.dtype.kind in "biufc":
+            arrays.append(np.asarray(v))
+            return {"__ndarray__": len(arrays) - 1}
+        if isinstance(v, Ref):
+            return {"__ref__": v.id, "type": v.type_name, "description": v.description}
+        if type(v) is tuple:
+            return {"__tuple__": [walk(x, depth + 1) for x in v]}
+        if type(v) is list:
+            return [walk(x, depth + 1) for x in v]
+        if type(v) is dict and all(type(k) is str for k in v):
+            if any(k.startswith("__") and k.endswith("__") for k in v):
+                return {"__dict__": [[k, walk(x, depth + 1)] for k, x in v.items()]}
+            return {k: walk(x, depth + 1) for k, x in v.items()}
+        if make_ref is None:
+            raise ProtocolError(f"cannot send a value of type {type(v).__name__}")
+        return walk(make_ref(v), depth + 1)
+
+    return walk(value, 0), arrays
+
+
+def decode(tree, arrays: list[np.ndarray]):
+    """Inverse of :func:`encode`; references come back as :class:`Ref` values."""
+
+    def walk(v, depth):
+        if depth > MAX_DEPTH:
+            raise ProtocolError("value nested too deeply")
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, list):
+            return [walk(x, depth + 1) for x in v]
+        if not isinstance(v, dict):
+            raise ProtocolError(f"unexpected JSON value {type(v).__name__}")
+        if "__ndarray__" in v:
+            index = v["__ndarray__"]
+            if not isinstance(index, int) or not 0 <= index < len(arrays):
+                raise ProtocolError("array index out of range")
+            return arrays[index]
+        if "__float__" in v:
+            text = v["__float__"]
+            if isinstance(text, float):
+                return text
+            if text not in ("nan", "inf", "-inf"):
+                raise ProtocolError("bad float tag")
+            return float(text)
+        if "__tuple__" in v:
+            return tuple(walk(x, depth + 1) for x in _list(v["__tuple__"]))
+        if "__dict__" in v:
+            pairs = _list(v["__dict__"])
+            return {str(p[0]): walk(p[1], depth + 1) for p in pairs if isinstance(p, list) and len(p) == 2}
+        if "__ref__" in v:
+            if not isinstance(v["__ref__"], int):
+                raise ProtocolError("bad reference id")
+            return Ref(v["__ref__"], str(v.get("type", "?"))[:200], str(v.get("description", ""))[:500])
+        return {str(k): walk(x, depth + 1) for k, x in v.items()}
+
+    return walk(tree, 0)
+
+
+def _list(v):
+    if not isinstance(v, list):
+        raise ProtocolError("expected a list")
+    return v
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array if array.flags.c_contiguous else array.copy(order="C"), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def pack(header: dict, arrays: list[np.ndarray]) -> bytes:
+    """Frame a header and its arrays into one message."""
+    header = dict(header, arrays=len(arrays))
+    head = json.dumps(header, allow_nan=False, separators=(",", ":")).encode()
+    if len(head) > MAX_HEADER_BYTES:
+        raise ProtocolError(f"header of {len(head)} bytes exceeds {MAX_HEADER_BYTES}")
+    parts = [_LEN.pack(len(head)), head]
+    total = len(head)
+    for array in arrays:
+        blob = _npy_bytes(array)
+        total += len(blob)
+        if len(blob) > MAX_ARRAY_BYTES or total > MAX_MESSAGE_BYTES:
+            raise ProtocolError("array payload exceeds the size cap")
+        parts += [_ARRAY_LEN.pack(len(blob)), blob]
+    return b"".join(parts)
+
+
+def read_message(read_exact) -> tuple[dict, list[np.ndarray]]:
+    """Read one message with ``read_exact(n) -> bytes``; validates sizes before allocating."""
+    (head_len,) = _LEN.unpack(read_exact(_LEN.size))
+    if head_len > MAX_HEADER_BYTES:
+        raise ProtocolError(f"header length {head_len} exceeds the cap")
+    try:
+        header = json.loads(read_exact(head_len).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ProtocolError(f"header is not JSON: {error}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("header is not a JSON object")
+    count = header.get("arrays", 0)
+    if not isinstance(count, int) or not 0 <= count <= 10_000:
+        raise ProtocolError("bad array count")
+    arrays, total = [], head_len
+    for _ in range(count):
+        (size,) = _ARRAY_LEN.unpack(read_exact(_ARRAY_LEN.size))
+        total += size
+        if size > MAX_ARRAY_BYTES or total > MAX_MESSAGE_BYTES:
+            raise ProtocolError("array payload exceeds the size cap")
+        arrays.append(_load_npy(read_exact(size)))
+    return header, arrays
+
+
+def _load_npy(blob: bytes) -> np.ndarray:
+    try:
+        array = np.load(io.BytesIO(blob), allow_pickle=False)
+    except Exception as error:  # a malformed .npy must not escape as anything but a protocol error
+        raise ProtocolError(f"bad array payload: {error}") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
+        raise ProtocolError("only numeric arrays may cross the boundary")
+    return array
+
+
+class Channel:
+    """One end of a connected stream socket carrying framed messages."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def send(self, header: dict, arrays: list[np.ndarray] = ()) -> None:
+        self.sock.sendall(pack(header, list(arrays)))
+
+    def receive(self) -> tuple[dict, list[np.ndarray]]:
+        return read_message(self._read_exact)
+
+    def _read_exact(self, n: int) -> bytes:
+        chunks, remaining = [], n
+        while remaining:
+            chunk = self.sock.recv(min(remaining, 1 << 20))
+            if not chunk:
+                raise ChannelClosed("the other side closed the channel")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)

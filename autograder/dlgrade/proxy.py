@@ -1,0 +1,184 @@
+"""What tests hold: the student's namespace and remote objects, reached only through the protocol.
+
+``student.forward(params, X)`` looks up ``forward`` in the sandbox and calls it there; data comes back
+as numpy arrays and plain values, anything else as a :class:`Remote` that tests can call, index, read
+attributes of, or ``describe()`` when it is a Keras model. Nothing here runs student code.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from dlgrade.protocol import ProtocolError, Ref, decode, encode
+from dlgrade.sandbox.limits import SandboxLimits
+from dlgrade.sandbox.spawn import Sandbox, SandboxError, StudentError
+
+
+class SubmissionProblem(Exception):
+    """The submission cannot be graded at all (not a notebook, wrong exercise...); message for students."""
+
+
+class StudentSession:
+    """Owns the sandbox for one submission; restarts it after a crash or hang, within limits."""
+
+    def __init__(self, *, submission, cells, limits: SandboxLimits, hidden_paths, problem: str | None = None):
+        self.submission, self.cells, self.limits, self.hidden_paths = submission, cells, limits, hidden_paths
+        self.problem = problem
+        self.deadline = time.monotonic() + limits.submission_timeout_s
+        self.sandbox: Sandbox | None = None
+        self.generation = 0
+        self.restarts = 0
+        self.broken_reason: str | None = None
+        self.cell_reports: list[dict] = []
+        self.isolation = ""
+
+    def start(self) -> None:
+        """Start the sandbox early so it imports TensorFlow while the trusted side sets up."""
+        if self.problem is None and self.sandbox is None:
+            self.sandbox = Sandbox(submission=self.submission, cells=self.cells, limits=self.limits,
+                                   hidden_paths=self.hidden_paths, deadline=self.deadline)
+            self.sandbox.start()
+            self.generation += 1
+
+    def _live_sandbox(self) -> Sandbox:
+        if self.problem is not None:
+            raise SubmissionProblem(self.problem)
+        if self.broken_reason is not None:
+            if self.restarts >= self.limits.max_restarts or not self.cell_reports:
+                raise SandboxError(f"not checked: an earlier check stopped your code ({self.broken_reason})")
+            self.restarts += 1
+            self.broken_reason, self.sandbox = None, None
+        self.start()
+        try:
+            report = self.sandbox.ready()
+        except SandboxError as error:
+            self.broken_reason = str(error).split("\n")[0]
+            self.cell_reports = []
+            raise
+        self.cell_reports, self.isolation = report["cells"], report.get("isolation", "")
+        return self.sandbox
+
+    def exchange(self, header: dict, args=None, *, what: str):
+        """One request/reply; returns the decoded value or raises StudentError/SandboxError."""
+        sandbox = self._live_sandbox()
+        tree, arrays = encode(args, make_ref=_to_wire) if args is not None else (None, [])
+        header = dict(header, **({"args": tree["args"], "kwargs": tree["kwargs"]} if args else {}))
+        if "key" in header:
+            header["key"], arrays = encode(header["key"], make_ref=_to_wire)
+        try:
+            reply, reply_arrays = sandbox.request(header, arrays, what=what)
+            if not reply.get("ok"):
+                error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+                raise StudentError(what, {k: str(v)[:4000] for k, v in error.items()})
+            return self._wrap(decode(reply.get("value"), reply_arrays), what)
+        except ProtocolError as error:
+            self._mark_broken(sandbox, f"malformed reply: {error}")
+            raise SandboxError(f"{what}: your code's reply could not be read ({error})") from None
+        except SandboxError as error:
+            self._mark_broken(sandbox, str(error).split("\n")[0])
+            raise
+
+    def _mark_broken(self, sandbox: Sandbox, reason: str) -> None:
+        sandbox.kill()
+        self.broken_reason = reason
+
+    def _wrap(self, value, label: str):
+        if isinstance(value, Ref):
+            return Remote(self, value, label)
+        if isinstance(value, list):
+            return [self._wrap(v, label) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._wrap(v, label) for v in value)
+        if isinstance(value, dict):
+            return {k: self._wrap(v, label) for k, v in value.items()}
+        return value
+
+    def missing_name_hint(self, name: str) -> str:
+        failed = [c for c in self.cell_reports if not c.get("ok")]
+        hint = f"`{name}` is not defined by your notebook's graded cells."
+        for cell in failed:
+            error = cell.get("error", {})
+            hint += f"\nGraded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}"
+        return hint
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+
+def _to_wire(value):
+    """Trusted values headed for the sandbox: remotes become references, tensors become arrays."""
+    if isinstance(value, Remote):
+        if value._session.generation != value._generation:
+            raise SandboxError("this object belonged to an earlier run of your code that was restarted")
+        return value._ref
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    raise ProtocolError(f"tests can only send data to student code, not {type(value).__name__}")
+
+
+class Remote:
+    """An object that lives in the sandbox. Call it, read attributes, index it; equality is identity."""
+
+    def __init__(self, session: StudentSession, ref: Ref, label: str):
+        self._session, self._ref, self._label = session, ref, label
+        self._generation = session.generation
+
+    @property
+    def type_name(self) -> str:
+        return self._ref.type_name
+
+    def __call__(self, *args, **kwargs):
+        return self._session.exchange({"op": "call", "target": self._ref.id}, {"args": args, "kwargs": kwargs},
+                                      what=f"{self._label}(...)")
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._session.exchange({"op": "getattr", "target": self._ref.id, "name": name},
+                                      what=f"{self._label}.{name}")
+
+    def __getitem__(self, key):
+        return self._session.exchange({"op": "getitem", "target": self._ref.id, "key": key},
+                                      what=f"{self._label}[{key!r}]")
+
+    def describe(self) -> dict:
+        """Structural summary of a Keras model: layers, configs, output shapes, parameter counts."""
+        return self._session.exchange({"op": "describe", "target": self._ref.id}, what=f"describing {self._label}")
+
+    def __repr__(self) -> str:
+        return f"<student {self._ref.type_name} {self._label}>"
+
+
+class Student:
+    """The student's notebook namespace: ``student.name`` is the value or a Remote for that global."""
+
+    def __init__(self, session: StudentSession):
+        self._session = session
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._session.exchange({"op": "get", "name": name}, what=f"`{name}`")
+        except StudentError as error:
+            if error.report.get("type") == "NameError":
+                raise StudentMissing(self._session.missing_name_hint(name)) from None
+            raise
+
+    def has(self, name: str) -> bool:
+        try:
+            getattr(self, name)
+        except StudentMissing:
+            return False
+        return True
+
+    @property
+    def cell_reports(self) -> list[dict]:
+        self._session._live_sandbox()
+        return self._session.cell_reports
+
+
+class StudentMissing(Exception):
+    """A name the tests need is not defined by the notebook; the message says which cell failed."""

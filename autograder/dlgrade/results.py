@@ -1,0 +1,41 @@
+"""Gradescope's results.json: total, and per test name, score, max_score, status, visibility, output."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dlgrade.runner import Outcome
+
+
+def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, notices: list[str],
+                  grader_version: str, isolation: str) -> dict:
+    """The results document, in Gradescope's autograder results schema (plus our extra_data)."""
+    tests = [
+        {
+            "name": o.name,
+            "score": o.score,
+            "max_score": o.max_score,
+            "status": "passed" if o.passed else "failed",
+            "visibility": o.visibility,
+            "output": o.output,
+            "extra_data": {"test_id": o.test_id},
+        }
+        for o in outcomes
+    ]
+    return {
+        "score": round(sum(o.score for o in outcomes), 4),
+        "max_score": sum(o.max_score for o in outcomes),
+        "execution_time": round(seconds, 2),
+        "output": "\n".join(notices),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"exercise": exercise_id, "grader_version": grader_version, "isolation": isolation},
+    }
+
+
+def write_results(results: dict, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    path.write_text(json.dumps(results, indent=2))
+    return path

@@ -1,0 +1,117 @@
+"""Run an exercise's pytest modules on the trusted side and collect one outcome per test.
+
+Tests ask for fixtures by name: ``student`` (the proxy), ``reference`` (the hidden solution),
+``exercise`` (its config) and ``credit`` (partial credit). Points come from ``@pytest.mark.points(n)``
+(default 1), visibility from ``@pytest.mark.visibility(...)`` or the file (public tests are visible,
+hidden tests get the exercise's ``hidden_visibility``). Assertion rewriting is off, so a failure shows
+the test's own message and never the test's source.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from dlgrade.exercise import Exercise
+from dlgrade.proxy import Student, StudentMissing, StudentSession, SubmissionProblem
+from dlgrade.reference import load_reference
+from dlgrade.sandbox.spawn import SandboxError, StudentError
+
+
+@dataclass
+class Outcome:
+    """One test's result, ready for results.json."""
+
+    name: str
+    test_id: str
+    max_score: float
+    score: float
+    passed: bool
+    visibility: str
+    output: str
+
+
+class Credit:
+    """Partial credit: ``credit.give(fraction, message)`` inside a test that then returns normally."""
+
+    def __init__(self):
+        self.fraction, self.message = 1.0, ""
+
+    def give(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = min(max(float(fraction), 0.0), 1.0), message
+
+
+def failure_message(error: BaseException) -> str:
+    """What a student reads when a check fails: never the test's source or the expected answer's code."""
+    if isinstance(error, (AssertionError, StudentMissing, SubmissionProblem, SandboxError, StudentError)):
+        return str(error) or "check failed"
+    return f"the check could not run on your answer ({type(error).__name__}: {str(error)[:300]})"
+
+
+class GradingPlugin:
+    """Pytest plugin: provides the fixtures and records an Outcome per test."""
+
+    def __init__(self, *, exercise: Exercise, session: StudentSession):
+        self._exercise, self._session = exercise, session
+        self.outcomes: list[Outcome] = []
+        self._reference = None
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(n): points the test is worth")
+        config.addinivalue_line("markers", "visibility(v): Gradescope visibility of the test")
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        return Student(self._session)
+
+    @pytest.fixture(scope="session")
+    def reference(self):
+        if self._reference is None:
+            self._reference = load_reference(self._exercise)
+        return self._reference
+
+    @pytest.fixture(scope="session")
+    def exercise(self):
+        return self._exercise
+
+    @pytest.fixture
+    def credit(self, request):
+        request.node.dlgrade_credit = Credit()
+        return request.node.dlgrade_credit
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
+            self.outcomes.append(self._outcome(item, call))
+
+    def _outcome(self, item, call) -> Outcome:
+        marker = item.get_closest_marker("points")
+        max_score = float(marker.args[0]) if marker else 1.0
+        visibility_marker = item.get_closest_marker("visibility")
+        hidden = os.path.basename(str(item.path)) == self._exercise.hidden_tests.name
+        visibility = visibility_marker.args[0] if visibility_marker else (
+            self._exercise.hidden_visibility if hidden else "visible")
+        doc = (item.function.__doc__ or "").strip().splitlines()
+        name = doc[0] if doc else item.name
+        credit = getattr(item, "dlgrade_credit", None)
+        if call.excinfo is not None:
+            return Outcome(name, item.nodeid, max_score, 0.0, False, visibility, failure_message(call.excinfo.value))
+        fraction = credit.fraction if credit else 1.0
+        output = credit.message if credit else ""
+        return Outcome(name, item.nodeid, max_score, round(max_score * fraction, 4), fraction >= 1.0, visibility, output)
+
+
+def run_tests(*, exercise: Exercise, session: StudentSession, include_hidden: bool = True) -> list[Outcome]:
+    """Run the exercise's tests against the student session; returns outcomes in file order."""
+    files = [exercise.public_tests] + ([exercise.hidden_tests] if include_hidden and exercise.hidden_tests.exists() else [])
+    plugin = GradingPlugin(exercise=exercise, session=session)
+    args = [str(f) for f in files] + [
+        "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:terminal",
+        "-c", os.devnull, "--rootdir", str(exercise.folder), "-W", "ignore::DeprecationWarning",
+    ]
+    code = pytest.main(args, plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"the tests of {exercise.id} could not run (pytest exit code {int(code)})")
+    return plugin.outcomes

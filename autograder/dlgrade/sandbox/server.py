@@ -1,0 +1,210 @@
+"""The loop inside the sandbox: run the graded cells, then answer calls from the trusted side.
+
+Everything sent back is data (see ``dlgrade.protocol``); objects that are not data stay here and are
+named by a reference id. Student output goes to a capped log, never to the channel.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import linecache
+import os
+import socket
+import sys
+import traceback
+
+import numpy as np
+
+from dlgrade.protocol import Channel, ProtocolError, Ref, decode, encode
+from dlgrade.sandbox.describe import describe_model
+
+MAX_TEXT = 4000
+
+
+class CappedWriter:
+    """A text stream that keeps at most ``budget`` characters and counts the rest."""
+
+    def __init__(self, stream, budget: int):
+        self.stream, self.budget, self.dropped = stream, budget, 0
+
+    def write(self, text) -> int:
+        text = str(text)
+        kept = text[: max(self.budget, 0)]
+        self.budget -= len(kept)
+        self.dropped += len(text) - len(kept)
+        if kept:
+            try:
+                self.stream.write(kept)
+                self.stream.flush()
+            except OSError:
+                self.budget = 0
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class IPythonStub:
+    """Stands in for ``get_ipython()`` in converted cells: shell commands and magics are skipped."""
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+        self.user_ns = namespace
+
+    def system(self, command, *args, **kwargs):
+        print(f"[dlgrade] skipped shell command: {command}", file=sys.stderr)
+
+    getoutput = system
+
+    def run_line_magic(self, name, line, *args, **kwargs):
+        print(f"[dlgrade] skipped %{name} {line}", file=sys.stderr)
+
+    def run_cell_magic(self, name, line, cell, *args, **kwargs):
+        if name in ("time", "capture"):
+            exec(compile(cell, f"<%%{name} cell>", "exec"), self.namespace)
+        else:
+            print(f"[dlgrade] skipped %%{name} cell", file=sys.stderr)
+
+
+def _text(value) -> str:
+    try:
+        return str(value)[:MAX_TEXT]
+    except BaseException:
+        return "<unprintable>"
+
+
+def error_report(error: BaseException) -> dict:
+    """Type, message and the student's own frames of a traceback, as plain text."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<")]
+    trace = "".join(traceback.format_list(frames[-8:]))
+    kind = type(error).__name__
+    message = _text(error)
+    if isinstance(error, SystemExit):
+        message = f"your code called sys.exit({message}) or exit(); graded code must return instead"
+    return {"type": kind, "message": message, "traceback": trace[-MAX_TEXT:]}
+
+
+class Server:
+    """Holds the student namespace and the table of objects the trusted side refers to."""
+
+    def __init__(self, channel: Channel, seed: int):
+        self.channel = channel
+        self.seed = seed
+        self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+        self.namespace["get_ipython"] = lambda: IPythonStub(self.namespace)
+        self.handles: dict[int, object] = {}
+        self.next_handle = 1
+        import keras
+        import tensorflow as tf
+
+        self.tf, self.keras = tf, keras
+        tf.config.experimental.enable_op_determinism()
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.keras.utils.set_random_seed(self.seed)
+
+    def run_cells(self, cells: list[dict]) -> list[dict]:
+        reports = []
+        for cell in cells:
+            filename = f"<cell {cell['id']}>"
+            source = cell["source"]
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            self.channel.send({"event": "cell", "id": cell["id"]})
+            try:
+                exec(compile(source, filename, "exec"), self.namespace)
+                reports.append({"id": cell["id"], "ok": True})
+            except BaseException as error:  # noqa: B036 - SystemExit from a cell is the student's error
+                reports.append({"id": cell["id"], "ok": False, "error": error_report(error)})
+        return reports
+
+    def to_wire(self, value):
+        """Data stays data (tensors become arrays); anything else becomes a reference."""
+        tf = self.tf
+        if isinstance(value, (tf.Tensor, tf.Variable, self.keras.Variable)):
+            try:
+                return np.asarray(value.numpy())
+            except Exception:
+                pass
+        if isinstance(value, np.ndarray) and value.dtype.kind in "USO":
+            try:
+                return [v.decode() if isinstance(v, bytes) else str(v) for v in value.ravel().tolist()]
+            except Exception:
+                pass
+        handle = self.next_handle
+        self.next_handle += 1
+        self.handles[handle] = value
+        kind = type(value)
+        return Ref(handle, f"{kind.__module__}.{kind.__qualname__}"[:200], _text(getattr(value, "name", ""))[:200])
+
+    def from_wire(self, value):
+        if isinstance(value, Ref):
+            return self.handles[value.id]
+        if isinstance(value, list):
+            return [self.from_wire(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.from_wire(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.from_wire(v) for k, v in value.items()}
+        return value
+
+    def answer(self, header: dict, arrays: list) -> object:
+        op = header.get("op")
+        if op == "get":
+            name = header["name"]
+            if name not in self.namespace:
+                raise NameError(f"name {name!r} is not defined")
+            return self.namespace[name]
+        target = self.handles[header["target"]] if "target" in header else None
+        if op == "call":
+            args = self.from_wire(decode(header["args"], arrays))
+            kwargs = self.from_wire(decode(header["kwargs"], arrays))
+            self.reseed()
+            return target(*args, **kwargs)
+        if op == "getattr":
+            return getattr(target, header["name"])
+        if op == "getitem":
+            return target[self.from_wire(decode(header["key"], arrays))]
+        if op == "describe":
+            return describe_model(target)
+        if op == "release":
+            for handle in header["ids"]:
+                self.handles.pop(handle, None)
+            return None
+        raise ProtocolError(f"unknown operation {op!r}")
+
+    def serve(self) -> None:
+        while True:
+            header, arrays = self.channel.receive()
+            if header.get("op") == "exit":
+                return
+            try:
+                value = self.answer(header, arrays)
+                tree, out_arrays = encode(value, make_ref=self.to_wire)
+                reply = {"reply": True, "ok": True, "value": tree}
+            except BaseException as error:  # noqa: B036 - every student failure becomes a reply
+                reply, out_arrays = {"reply": True, "ok": False, "error": error_report(error)}, []
+            self.channel.send(reply, out_arrays)
+
+
+def main() -> None:
+    channel = Channel(socket.socket(fileno=int(sys.argv[1])))
+    limits = json.loads(os.environ["DLGRADE_LIMITS"])
+    sys.stdout = CappedWriter(sys.__stdout__, limits["output_bytes"])
+    sys.stderr = CappedWriter(sys.__stderr__, limits["output_bytes"])
+    header, _ = channel.receive()
+    server = Server(channel, seed=limits["seed"])
+    reports = server.run_cells(header["cells"])
+    channel.send({"reply": True, "ok": True, "value": {
+        "cells": reports,
+        "isolation": os.environ.get("DLGRADE_ISOLATION", ""),
+        "tensorflow": server.tf.__version__,
+    }})
+    server.serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""Trusted side of a sandbox: start it, exchange messages under deadlines, and stop it for good."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dlgrade.protocol import Channel, ChannelClosed, ProtocolError
+from dlgrade.sandbox.limits import BootPlan, SandboxLimits
+
+SANDBOX_UID_BASE = 61000
+_EXIT_HINTS = {
+    128 + signal.SIGXCPU: "it used up its CPU-time limit",
+    128 + signal.SIGKILL: "it was killed (memory or process limits, or a kill from inside)",
+    128 + signal.SIGSEGV: "it crashed (segmentation fault)",
+    128 + signal.SIGABRT: "it aborted (often: out of memory while importing or allocating)",
+}
+
+
+class SandboxError(Exception):
+    """The student's process misbehaved (died, hung, or broke the protocol); the message is for students."""
+
+
+class SandboxTimeout(SandboxError):
+    pass
+
+
+class SandboxDied(SandboxError):
+    pass
+
+
+class StudentError(Exception):
+    """Student code raised an exception; carries the sandbox's report (type, message, traceback)."""
+
+    def __init__(self, what: str, report: dict):
+        self.what, self.report = what, report
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        text = f"{self.what} raised {self.report.get('type', 'an error')}: {self.report.get('message', '')}"
+        trace = self.report.get("traceback", "").strip()
+        return f"{text}\n{trace}" if trace else text
+
+
+def sandbox_uid() -> int:
+    """A per-grader unprivileged uid, so process limits and clean-up never touch other sandboxes."""
+    return SANDBOX_UID_BASE + os.getpid() % 1000
+
+
+def _copy_submission(source: Path, target: Path) -> None:
+    """Copy regular files only (no links, devices or fifos) into the sandbox's working directory."""
+    target.mkdir()
+    for path in sorted(source.rglob("*")) if source.is_dir() else [source]:
+        relative = path.relative_to(source) if source.is_dir() else Path(path.name)
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            continue
+        destination = target / relative
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+
+
+class Sandbox:
+    """One student process. ``start`` returns at once; ``ready`` waits for the graded cells to finish."""
+
+    def __init__(self, *, submission: Path, cells: list[dict], limits: SandboxLimits,
+                 hidden_paths: list[Path], deadline: float):
+        self.limits, self.cells, self.deadline = limits, cells, deadline
+        self.scratch = Path(tempfile.mkdtemp(prefix="dlgrade-sandbox-"))
+        self.workdir = self.scratch / "work"
+        self.log_path = self.scratch / "output.log"
+        self.current = "starting Python and TensorFlow"
+        self.uid = sandbox_uid() if os.getuid() == 0 else None
+        self.process: subprocess.Popen | None = None
+        self.channel: Channel | None = None
+        self.start_report: dict | None = None
+        self._copy_and_own(submission)
+        self.hidden_paths = [str(p) for p in hidden_paths]
+
+    def _copy_and_own(self, submission: Path) -> None:
+        _copy_submission(submission, self.workdir)
+        os.chmod(self.scratch, 0o711)
+        if self.uid is not None:
+            for path in [self.workdir, *self.workdir.rglob("*")]:
+                os.chown(path, self.uid, self.uid)
+
+    def start(self) -> None:
+        """Spawn the process and hand it the graded cells; do not wait for them."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        plan = BootPlan(
+            workdir=str(self.workdir), channel_fd=theirs.fileno(), uid=self.uid,
+            stage_dir=str(self.scratch / "stage"), hidden_paths=self.hidden_paths,
+            readable_paths=_interpreter_paths() + [str(self.workdir)], limits=self.limits,
+        )
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": str(self.workdir), "TMPDIR": str(self.workdir),
+            "PYTHONHASHSEED": str(self.limits.seed), "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_DETERMINISTIC_OPS": "1", "MPLBACKEND": "Agg", "KERAS_HOME": str(self.workdir / ".keras"),
+            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+            "TF_FORCE_GPU_ALLOW_GROWTH": "true", "LANG": "C.UTF-8",
+        }
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "dlgrade.sandbox.boot", json.dumps(plan.to_json_dict())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env=env, start_new_session=True, cwd=self.scratch,
+            )
+        theirs.close()
+        self.channel = Channel(ours)
+        self.channel.send({"op": "start", "cells": self.cells})
+
+    def ready(self) -> dict:
+        """Wait for the graded cells; returns the sandbox's report of each cell."""
+        if self.start_report is None:
+            timeout = min(self.limits.startup_timeout_s, self.deadline - time.monotonic())
+            self.start_report = self._await_reply(timeout, "running your notebook's graded cells")
+            self.current = "idle"
+        return self.start_report
+
+    def request(self, header: dict, arrays: list, *, what: str) -> tuple[dict, list]:
+        """Send one request and wait for its reply under the per-call and per-submission deadlines."""
+        self.ready()
+        self.current = what
+        try:
+            self.channel.send(header, arrays)
+        except OSError:
+            self._raise_died(what)
+        timeout = min(self.limits.call_timeout_s, self.deadline - time.monotonic())
+        return self._await_reply(timeout, what, with_arrays=True)
+
+    def _await_reply(self, timeout: float, what: str, with_arrays: bool = False):
+        end = time.monotonic() + max(timeout, 0.0)
+        while True:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise SandboxTimeout(
+                    f"{self._label(what)} did not finish within {timeout:.0f} s and was stopped; "
+                    "look for an endless loop or training that runs longer than the budget the check asks for"
+                )
+            self.channel.sock.settimeout(remaining)
+            try:
+                header, arrays = self.channel.receive()
+            except (socket.timeout, TimeoutError):
+                continue
+            except ChannelClosed:
+                self._raise_died(what)
+            except ProtocolError as error:
+                self.kill()
+                raise SandboxError(f"{self._label(what)}: the sandbox sent malformed data ({error})") from None
+            if header.get("event") == "cell":
+                self.current = f"graded cell '{header.get('id')}'"
+                continue
+            if header.get("reply") is not True:
+                self.kill()
+                raise SandboxError(f"{self._label(what)}: the sandbox sent an unexpected message")
+            return (header, arrays) if with_arrays else _start_value(header)
+
+    def _label(self, what: str) -> str:
+        return self.current if what.startswith("running your notebook") else what
+
+    def _raise_died(self, what: str):
+        code = self.process.wait(timeout=10) if self.process else None
+        self.kill()
+        hint = _EXIT_HINTS.get(code, f"exit code {code}")
+        tail = self.output_tail(800)
+        message = (
+            f"your code's process ended while {self._label(what)} ({hint}). "
+            "Graded code must not exit, kill processes or exhaust memory."
+        )
+        if tail:
+            message += f"\nLast output:\n{tail}"
+        raise SandboxDied(message)
+
+    def output_tail(self, size: int = 2000) -> str:
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, os.path.getsize(self.log_path) - size))
+                lines = log.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return ""
+        noise = ("cuda", "cuInit", "absl::", "oneDNN", "rebuild TensorFlow", "cpu_feature_guard", "E0000", "I0000", "W0000")
+        return "\n".join(line for line in lines if not any(n in line for n in noise))[-size:]
+
+    def kill(self) -> None:
+        """Stop the process tree: its session, its PID namespace, and every process of its uid."""
+        if self.process and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        if self.uid is not None:
+            _kill_all_of_uid(self.uid)
+        if self.channel:
+            self.channel.sock.close()
+
+    def close(self) -> None:
+        if self.process and self.process.poll() is None and self.start_report is not None:
+            try:
+                self.channel.send({"op": "exit"})
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _start_value(header: dict) -> dict:
+    if not header.get("ok"):
+        raise SandboxError("the sandbox could not start: " + str(header.get("error", {}).get("message", "")))
+    value = header.get("value")
+    if not isinstance(value, dict) or not isinstance(value.get("cells"), list):
+        raise SandboxError("the sandbox sent a malformed start report")
+    return value
+
+
+def _interpreter_paths() -> list[str]:
+    """Directories the sandbox user must be able to read: the interpreter, its packages, dlgrade itself."""
+    import dlgrade
+
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+             os.path.dirname(os.path.realpath(dlgrade.__file__))}
+    return sorted(os.path.realpath(p) for p in paths)
+
+
+def _kill_all_of_uid(uid: int) -> None:
+    """As root: fork, become the sandbox uid, and kill(-1) — reaches escaped and forked processes too."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
