@@ -42,14 +42,40 @@ def main() -> None:
 @click.option("--exercise", "exercise_id", required=True, help="exercise id, e.g. ch04_xor")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
 @click.option("--public-only", is_flag=True, help="run only the public tests (what students see)")
-def grade(submission: Path, exercise_id: str, out_dir: Path, public_only: bool) -> None:
+@click.option("--call-timeout", type=float, help="seconds per call into student code (default: the exercise's)")
+@click.option("--startup-timeout", type=float, help="seconds for the graded cells to run (default: the exercise's)")
+def grade(submission: Path, exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
+          startup_timeout: float | None) -> None:
     """Grade one SUBMISSION (notebook or folder) and write OUT/results.json."""
     from dlgrade.grade import grade_submission
 
+    overrides = {k: v for k, v in (("call_timeout_s", call_timeout), ("startup_timeout_s", startup_timeout)) if v}
     try:
         results = grade_submission(submission=submission, exercise_id=exercise_id, out_dir=out_dir,
-                                   include_hidden=not public_only)
+                                   include_hidden=not public_only, limit_overrides=overrides)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
     print_results(results, console=Console(), title=f"{exercise_id}: {submission}")
     sys.exit(0)
+
+
+@main.command()
+@click.argument("exercise_ids", nargs=-1)
+def verify(exercise_ids: tuple[str, ...]) -> None:
+    """Check that the tests of each exercise (default: all) tell right from wrong."""
+    from dlgrade.exercise import exercise_ids as all_exercise_ids
+    from dlgrade.verify import verify_exercise
+
+    console = Console()
+    table = Table(title="dlgrade verify")
+    for column in ("exercise", "subject", "expected", "score", "ok", "detail"):
+        table.add_column(column)
+    all_ok = True
+    for exercise_id in exercise_ids or all_exercise_ids():
+        for check in verify_exercise(exercise_id=exercise_id):
+            all_ok &= check.ok
+            mark = "[green]yes[/green]" if check.ok else "[red]NO[/red]"
+            table.add_row(check.exercise, check.subject, check.expectation,
+                          f"{check.score:g}/{check.max_score:g}", mark, check.detail)
+    console.print(table)
+    sys.exit(0 if all_ok else 1)

@@ -1,6 +1,7 @@
 """Grade one submission: validate, extract graded cells, start the sandbox, run trusted tests, score."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -27,10 +28,15 @@ def _hidden_paths(exercise, out_dir: Path) -> list[Path]:
     return paths
 
 
-def grade_submission(*, submission: Path, exercise_id: str, out_dir: Path, include_hidden: bool = True) -> dict:
-    """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results."""
+def grade_submission(*, submission: Path, exercise_id: str, out_dir: Path, include_hidden: bool = True,
+                     limit_overrides: dict | None = None) -> dict:
+    """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
+
+    ``limit_overrides`` replaces fields of the exercise's sandbox limits (e.g. ``call_timeout_s``).
+    """
     started = time.monotonic()
     exercise = load_exercise(exercise_id)
+    limits = dataclasses.replace(exercise.limits, **(limit_overrides or {}))
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     submission = submission.resolve()
@@ -42,7 +48,7 @@ def grade_submission(*, submission: Path, exercise_id: str, out_dir: Path, inclu
         notices.append(problem)
     session = StudentSession(
         submission=submission if submission.is_dir() else submission,
-        cells=cells, limits=exercise.limits, hidden_paths=_hidden_paths(exercise, out_dir), problem=problem,
+        cells=cells, limits=limits, hidden_paths=_hidden_paths(exercise, out_dir), problem=problem,
     )
     try:
         session.start()

@@ -97,6 +97,7 @@ class Server:
         self.namespace["get_ipython"] = lambda: IPythonStub(self.namespace)
         self.handles: dict[int, object] = {}
         self.next_handle = 1
+        self.pid = os.getpid()
         import keras
         import tensorflow as tf
 
@@ -106,6 +107,11 @@ class Server:
 
     def reseed(self) -> None:
         self.keras.utils.set_random_seed(self.seed)
+
+    def leave_if_forked(self) -> None:
+        """A process forked by student code must never speak on the channel: it ends here, silently."""
+        if os.getpid() != self.pid:
+            os._exit(0)
 
     def run_cells(self, cells: list[dict]) -> list[dict]:
         reports = []
@@ -119,6 +125,7 @@ class Server:
                 reports.append({"id": cell["id"], "ok": True})
             except BaseException as error:  # noqa: B036 - SystemExit from a cell is the student's error
                 reports.append({"id": cell["id"], "ok": False, "error": error_report(error)})
+            self.leave_if_forked()
         return reports
 
     def to_wire(self, value):
@@ -183,10 +190,13 @@ class Server:
                 return
             try:
                 value = self.answer(header, arrays)
+                self.leave_if_forked()
                 tree, out_arrays = encode(value, make_ref=self.to_wire)
-                reply = {"reply": True, "ok": True, "value": tree}
+                reply = {"reply": True, "seq": header.get("seq"), "ok": True, "value": tree}
             except BaseException as error:  # noqa: B036 - every student failure becomes a reply
-                reply, out_arrays = {"reply": True, "ok": False, "error": error_report(error)}, []
+                self.leave_if_forked()
+                reply, out_arrays = {"reply": True, "seq": header.get("seq"), "ok": False,
+                                     "error": error_report(error)}, []
             self.channel.send(reply, out_arrays)
 
 

@@ -83,6 +83,7 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         self.channel: Channel | None = None
         self.start_report: dict | None = None
+        self.sequence = 0
         self._copy_and_own(submission)
         self.hidden_paths = [str(p) for p in hidden_paths]
 
@@ -130,6 +131,8 @@ class Sandbox:
         """Send one request and wait for its reply under the per-call and per-submission deadlines."""
         self.ready()
         self.current = what
+        self.sequence += 1
+        header = dict(header, seq=self.sequence)
         try:
             self.channel.send(header, arrays)
         except OSError:
@@ -160,9 +163,11 @@ class Sandbox:
             if header.get("event") == "cell":
                 self.current = f"graded cell '{header.get('id')}'"
                 continue
-            if header.get("reply") is not True:
+            expected_seq = self.sequence if with_arrays else None
+            if header.get("reply") is not True or header.get("seq") != expected_seq:
                 self.kill()
-                raise SandboxError(f"{self._label(what)}: the sandbox sent an unexpected message")
+                raise SandboxError(f"{self._label(what)}: the sandbox sent a message out of turn "
+                                   "(does your code start processes or write to file descriptors it did not open?)")
             return (header, arrays) if with_arrays else _start_value(header)
 
     def _label(self, what: str) -> str:

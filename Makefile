@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine (see README.md):
+#   make grade   grade the example submissions and print their score tables
+#   make test    run the project's own test suite (what .ci/run runs)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: grade test verify bench clean
+
+$(BIN)/dlgrade: grading_env/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r grading_env/requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+grade: $(BIN)/dlgrade
+	$(BIN)/dlgrade grade solutions/ch04_xor/ch04_xor.ipynb --exercise ch04_xor --out results/ch04_xor-reference
+	$(BIN)/dlgrade grade assignments/ch04_xor/ch04_xor.ipynb --exercise ch04_xor --out results/ch04_xor-template
+	$(BIN)/dlgrade grade tests/hostile/os_exit.ipynb --exercise ch04_xor --out results/ch04_xor-os-exit
+	$(BIN)/dlgrade grade tests/hostile/read_hidden.ipynb --exercise ch04_xor --out results/ch04_xor-read-hidden
+
+test: $(BIN)/dlgrade
+	$(BIN)/python -m pytest tests; status=$$?; [ $$status -eq 5 ] && echo "no tests collected" && exit 1; exit $$status
+
+verify: $(BIN)/dlgrade
+	$(BIN)/dlgrade verify
+
+bench: $(BIN)/dlgrade
+	$(BIN)/python bench/bench_grade_xor.py
+
+clean:
+	rm -rf $(VENV) results

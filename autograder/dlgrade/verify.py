@@ -1,0 +1,68 @@
+"""Test the tests: reference = full marks, template = zero, each mutant fails what it declares,
+each honest variant keeps full marks. Every grading runs as its own ``dlgrade grade`` process."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade.exercise import load_exercise
+from dlgrade.mutants import load_patches, write_patched
+
+
+@dataclass
+class Check:
+    exercise: str
+    subject: str
+    expectation: str
+    score: float
+    max_score: float
+    ok: bool
+    detail: str
+
+
+def grade_in_subprocess(*, notebook: Path, exercise_id: str, out_dir: Path) -> dict:
+    """Grade through the CLI, as course staff would, and read back results.json."""
+    subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(notebook), "--exercise", exercise_id,
+                    "--out", str(out_dir)], check=True, capture_output=True)
+    return json.loads((out_dir / "results.json").read_text())
+
+
+def _failed_tests(results: dict) -> set[str]:
+    return {t["extra_data"]["test_id"].split("::")[-1] for t in results["tests"] if t["status"] != "passed"}
+
+
+def verify_exercise(*, exercise_id: str, work_dir: Path | None = None) -> list[Check]:
+    """Grade the reference, the template, every mutant and every variant of one exercise."""
+    exercise = load_exercise(exercise_id)
+    work_dir = work_dir or Path(tempfile.mkdtemp(prefix=f"dlgrade-verify-{exercise_id}-"))
+    checks = []
+
+    def grade(notebook: Path, label: str) -> dict:
+        return grade_in_subprocess(notebook=notebook, exercise_id=exercise_id, out_dir=work_dir / label)
+
+    ref = grade(exercise.solution, "reference")
+    checks.append(Check(exercise_id, "reference", "full marks", ref["score"], ref["max_score"],
+                        ref["score"] == ref["max_score"], ", ".join(sorted(_failed_tests(ref)))))
+    tpl = grade(exercise.template, "template")
+    checks.append(Check(exercise_id, "template", "zero", tpl["score"], tpl["max_score"], tpl["score"] == 0, ""))
+    for kind in ("mutants", "variants"):
+        for patch in load_patches(exercise.folder / kind):
+            notebook = write_patched(exercise=exercise, patch=patch, out_dir=work_dir / f"{kind}-{patch.name}")
+            results = grade(notebook, f"{kind}-{patch.name}-results")
+            failed = _failed_tests(results)
+            if patch.must_fail:
+                missed = sorted(set(patch.must_fail) - failed)
+                ok = not missed and results["score"] < results["max_score"]
+                detail = f"still passes {', '.join(missed)}" if missed else f"fails {', '.join(sorted(failed))}"
+                expectation = "loses points"
+            else:
+                ok = results["score"] == results["max_score"]
+                detail = ", ".join(sorted(failed))
+                expectation = "full marks"
+            checks.append(Check(exercise_id, f"{kind[:-1]} {patch.name}", expectation, results["score"],
+                                results["max_score"], ok, detail))
+    return checks

@@ -1,0 +1,66 @@
+"""The DL-aware checks fail for the right reason and with a readable message."""
+import numpy as np
+import pytest
+
+from dlgrade.checks import (
+    as_array, assert_close, assert_gradients_close, assert_loss_decreases, assert_same_architecture,
+    numerical_gradients, relative_error,
+)
+
+
+def test_assert_close_names_shape_and_worst_element():
+    assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-7]), what="x")
+    with pytest.raises(AssertionError, match=r"expected shape \(2,\), got \(2, 1\)"):
+        assert_close(np.ones((2, 1)), np.ones(2), what="x")
+    with pytest.raises(AssertionError, match=r"worst at index \(1,\): got 3, expected 2"):
+        assert_close(np.array([1.0, 3.0]), np.array([1.0, 2.0]), what="x")
+    with pytest.raises(AssertionError, match="NaN or infinite"):
+        assert_close(np.array([np.nan, 1.0]), np.array([1.0, 1.0]), what="x")
+
+
+def test_as_array_refuses_non_numeric_values():
+    for value in ("text", {"a": 1}, object(), [["a"]]):
+        with pytest.raises(AssertionError, match="expected a numeric array"):
+            as_array(value, what="v")
+
+
+def test_numerical_gradients_of_a_known_function():
+    params = {"w": np.array([[1.0, -2.0]]), "b": np.array([0.5])}
+    grads = numerical_gradients(lambda p: float(np.sum(p["w"] ** 2) + 3 * p["b"][0]), params)
+    assert np.allclose(grads["w"], [[2.0, -4.0]], atol=1e-6) and np.allclose(grads["b"], [3.0], atol=1e-6)
+    assert relative_error(1.0, 1.0) == 0.0
+
+
+def test_gradient_check_catches_missing_and_wrong_gradients():
+    expected = {"w": np.array([1.0, 2.0]), "b": np.array([0.5])}
+    assert_gradients_close({"w": np.array([1.0, 2.0]), "b": np.array([0.5])}, expected, what="g")
+    with pytest.raises(AssertionError, match="no gradient for b"):
+        assert_gradients_close({"w": np.array([1.0, 2.0])}, expected, what="g")
+    with pytest.raises(AssertionError, match="relative error"):
+        assert_gradients_close({"w": np.array([1.0, 2.5]), "b": np.array([0.5])}, expected, what="g")
+
+
+def test_loss_decrease_check():
+    assert_loss_decreases([1.0, 0.5, 0.2], what="loss", min_relative_drop=0.5)
+    with pytest.raises(AssertionError, match="expected a drop"):
+        assert_loss_decreases([1.0, 0.95], what="loss", min_relative_drop=0.5)
+    with pytest.raises(AssertionError, match="NaN"):
+        assert_loss_decreases([1.0, np.nan], what="loss")
+
+
+def _summary(units, activation="relu", params=10):
+    return {"params": params, "layers": [
+        {"class_name": "InputLayer", "config": {}},
+        {"class_name": "Dense", "config": {"units": units, "activation": activation, "name": "any"},
+         "output_shape": [None, units], "params": params},
+    ]}
+
+
+def test_architecture_comparison_ignores_names_but_not_spec():
+    assert_same_architecture(_summary(4), _summary(4))
+    with pytest.raises(AssertionError, match="units is 5, expected 4"):
+        assert_same_architecture(_summary(5), _summary(4))
+    with pytest.raises(AssertionError, match="activation"):
+        assert_same_architecture(_summary(4, "tanh"), _summary(4))
+    with pytest.raises(AssertionError, match="parameters"):
+        assert_same_architecture(_summary(4, params=12), _summary(4))

@@ -1,0 +1,87 @@
+"""Hostile and broken submissions are contained: a clear message, no points for the attack, no damage."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = ROOT / "tests" / "hostile"
+FULL_MARKS = 16
+NEURON_POINTS = 2  # what a submission loses when its 'neuron' cell is replaced
+
+# file -> (text that must appear in results.json, the highest score it may earn)
+CASES = {
+    "not_json": ("is not a valid Jupyter notebook", 0),
+    "not_a_notebook": ("is not a valid Jupyter notebook", 0),
+    "other_exercise": ("this notebook is for exercise ch06_banknotes", 0),
+    "empty_graded_cells": ("`neuron_predict` is not defined by your notebook", 0),
+    "syntax_error": ("SyntaxError", FULL_MARKS - 10),
+    "exception_at_import": ("ModuleNotFoundError", FULL_MARKS - 1),
+    "missing_function": ("`xor_gradients` is not defined by your notebook", FULL_MARKS - 4),
+    "infinite_loop": ("did not finish within", FULL_MARKS - 4),
+    "infinite_loop_at_top_level": ("did not finish within", 0),
+    "memory_bomb": ("MemoryError", FULL_MARKS - 4),
+    "fork_bomb": ("graded cell 'neuron'", FULL_MARKS - NEURON_POINTS),
+    "huge_output": ("", FULL_MARKS - NEURON_POINTS),
+    "network": ("Network is unreachable", FULL_MARKS - NEURON_POINTS),
+    "read_hidden": ("", FULL_MARKS - NEURON_POINTS),
+    "fake_results": ("", FULL_MARKS - NEURON_POINTS),
+    "os_exit": ("process ended", 0),
+    "sys_exit": ("sys.exit", FULL_MARKS - NEURON_POINTS),
+    "kill_parent": ("", FULL_MARKS - NEURON_POINTS),
+    "monkeypatch": ("differ beyond tolerance", FULL_MARKS - 8),
+    "returns_nan": ("NaN", FULL_MARKS - 8),
+    "wrong_shapes_and_types": ("expected", FULL_MARKS - 8),
+    "always_equal": ("expected a numeric array", FULL_MARKS - 8),
+}
+
+
+def snapshot(root: Path) -> dict:
+    """Path -> (size, mtime) of every file outside the virtual environment and caches."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in (".venv", ".git", "__pycache__", ".pytest_cache")]
+        for name in filenames:
+            path = Path(dirpath) / name
+            stat = path.lstat()
+            state[str(path)] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+def sandbox_processes() -> list[str]:
+    output = subprocess.run(["ps", "-eo", "uid=,pid=,comm="], capture_output=True, text=True).stdout
+    return [line for line in output.splitlines() if 61000 <= int(line.split()[0]) < 62000]
+
+
+def test_every_hostile_file_has_a_case():
+    assert sorted(p.stem for p in HOSTILE.glob("*.ipynb")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_submission_is_contained(name, tmp_path):
+    expected_text, max_allowed = CASES[name]
+    out = tmp_path / "out"
+    before = snapshot(ROOT)
+    stray = Path("/tmp/results.json")
+    stray_before = stray.exists() and stray.stat().st_mtime_ns
+    done = subprocess.run(
+        [sys.executable, "-m", "dlgrade", "grade", str(HOSTILE / f"{name}.ipynb"), "--exercise", "ch04_xor",
+         "--out", str(out), "--call-timeout", "10", "--startup-timeout", "30"],
+        capture_output=True, text=True, timeout=400,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    text = json.dumps(results)
+    assert results["extra_data"]["exercise"] == "ch04_xor"
+    assert results["max_score"] == FULL_MARKS and len(results["tests"]) == 11
+    assert results["score"] <= max_allowed, f"{name} earned {results['score']}"
+    assert expected_text in text, f"{name}: {expected_text!r} not in results: {text[:3000]}"
+    assert "LEAKED" not in text and "BEGIN SOLUTION" not in text and "def test_" not in text
+    assert len(text) < 200_000
+    assert snapshot(ROOT) == before, "grading changed files outside its output folder"
+    assert (stray.exists() and stray.stat().st_mtime_ns) == stray_before
+    assert sandbox_processes() == []
+    assert sorted(p.name for p in out.iterdir()) == ["results.json"]

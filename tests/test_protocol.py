@@ -1,0 +1,79 @@
+"""The data-only protocol: round trips, and refusal of anything that is not capped, numeric data."""
+import io
+import json
+import pickle
+import socket
+import struct
+
+import numpy as np
+import pytest
+
+from dlgrade import protocol
+from dlgrade.protocol import Channel, ProtocolError, Ref, decode, encode, pack, read_message
+
+
+def roundtrip(value):
+    tree, arrays = encode(value)
+    header, received = read_message(io.BytesIO(pack({"value": tree}, arrays)).read)
+    return decode(header["value"], received)
+
+
+def test_values_round_trip_with_dtype_and_shape():
+    value = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "s": np.float64(2.5), "z": np.array(3.0),
+             "t": (1, "x", None), "l": [True, 1.5, float("nan"), float("inf")], "__odd__": 1}
+    back = roundtrip(value)
+    assert back["a"].dtype == np.float32 and back["a"].shape == (2, 3)
+    assert back["s"].dtype == np.float64 and back["s"].shape == ()
+    assert back["z"].shape == ()
+    assert back["t"] == (1, "x", None)
+    assert np.isnan(back["l"][2]) and back["l"][3] == float("inf")
+    assert back["__odd__"] == 1
+
+
+def test_non_data_needs_a_reference_maker():
+    with pytest.raises(ProtocolError):
+        encode(object())
+    tree, _ = encode([object()], make_ref=lambda obj: Ref(7, "builtins.object", ""))
+    assert decode(tree, []) == [Ref(7, "builtins.object", "")]
+
+
+def test_object_arrays_and_pickles_are_refused():
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    blob = buffer.getvalue()
+    header = json.dumps({"arrays": 1}).encode()
+    message = struct.pack(">I", len(header)) + header + struct.pack(">Q", len(blob)) + blob
+    with pytest.raises(ProtocolError):
+        read_message(io.BytesIO(message).read)
+    pickled = pickle.dumps({"x": 1})
+    message = struct.pack(">I", len(pickled)) + pickled
+    with pytest.raises(ProtocolError):
+        read_message(io.BytesIO(message).read)
+
+
+def test_sizes_are_checked_before_allocating(monkeypatch):
+    message = struct.pack(">I", protocol.MAX_HEADER_BYTES + 1)
+    with pytest.raises(ProtocolError):
+        read_message(io.BytesIO(message).read)
+    header = json.dumps({"arrays": 1}).encode()
+    message = struct.pack(">I", len(header)) + header + struct.pack(">Q", protocol.MAX_ARRAY_BYTES + 1)
+    with pytest.raises(ProtocolError):
+        read_message(io.BytesIO(message).read)
+
+
+def test_deep_nesting_is_refused():
+    tree = []
+    for _ in range(protocol.MAX_DEPTH + 5):
+        tree = [tree]
+    with pytest.raises(ProtocolError):
+        decode(tree, [])
+
+
+def test_channel_reports_a_closed_peer():
+    ours, theirs = socket.socketpair()
+    Channel(theirs).send({"op": "x"}, [np.ones(3)])
+    header, arrays = Channel(ours).receive()
+    assert header["op"] == "x" and arrays[0].tolist() == [1.0, 1.0, 1.0]
+    theirs.close()
+    with pytest.raises(protocol.ChannelClosed):
+        Channel(ours).receive()
