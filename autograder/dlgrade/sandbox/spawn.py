@@ -17,6 +17,7 @@ from dlgrade.sandbox.limits import BootPlan, SandboxLimits
 
 SANDBOX_UID_BASE = 61000
 _EXIT_HINTS = {
+    1: "exit code 1: often code that replaced parts of Python or of a library the grader needs",
     128 + signal.SIGXCPU: "it used up its CPU-time limit",
     128 + signal.SIGKILL: "it was killed (memory or process limits, or a kill from inside)",
     128 + signal.SIGSEGV: "it crashed (segmentation fault)",
@@ -206,6 +207,7 @@ class Sandbox:
             self.process.wait()
         if self.uid is not None:
             _kill_all_of_uid(self.uid)
+            _wait_until_gone(self.uid)
         if self.channel:
             self.channel.sock.close()
 
@@ -249,3 +251,23 @@ def _kill_all_of_uid(uid: int) -> None:
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+
+
+def _processes_of_uid(uid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    pids.append(int(entry))
+            except FileNotFoundError:
+                pass
+    return pids
+
+
+def _wait_until_gone(uid: int, timeout_s: float = 10.0) -> None:
+    """Killed processes linger while the kernel tears them down; wait (and kill again) until none is left."""
+    end = time.monotonic() + timeout_s
+    while _processes_of_uid(uid) and time.monotonic() < end:
+        time.sleep(0.05)
+        _kill_all_of_uid(uid)
