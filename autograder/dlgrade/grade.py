@@ -47,8 +47,8 @@ def grade_submission(*, submission: Path, exercise_id: str, out_dir: Path, inclu
         problem = str(error)
         notices.append(problem)
     session = StudentSession(
-        submission=submission if submission.is_dir() else submission,
-        cells=cells, limits=limits, hidden_paths=_hidden_paths(exercise, out_dir), problem=problem,
+        submission=submission, cells=cells, limits=limits, problem=problem,
+        hidden_paths=_hidden_paths(exercise, out_dir),
     )
     try:
         session.start()

@@ -12,7 +12,7 @@ import numpy as np
 
 from dlgrade.protocol import ProtocolError, Ref, decode, encode
 from dlgrade.sandbox.limits import SandboxLimits
-from dlgrade.sandbox.spawn import Sandbox, SandboxError, StudentError
+from dlgrade.sandbox.spawn import Sandbox, SandboxError, StudentError, SubmissionTooLarge
 
 
 class SubmissionProblem(Exception):
@@ -36,12 +36,17 @@ class StudentSession:
     def start(self) -> None:
         """Start the sandbox early so it imports TensorFlow while the trusted side sets up."""
         if self.problem is None and self.sandbox is None:
-            self.sandbox = Sandbox(submission=self.submission, cells=self.cells, limits=self.limits,
-                                   hidden_paths=self.hidden_paths, deadline=self.deadline)
+            try:
+                self.sandbox = Sandbox(submission=self.submission, cells=self.cells, limits=self.limits,
+                                       hidden_paths=self.hidden_paths, deadline=self.deadline)
+            except SubmissionTooLarge as error:
+                self.problem = str(error)
+                return
             self.sandbox.start()
             self.generation += 1
 
-    def _live_sandbox(self) -> Sandbox:
+    def live_sandbox(self) -> Sandbox:
+        """The running sandbox, started or restarted as needed (raises when it cannot be)."""
         if self.problem is not None:
             raise SubmissionProblem(self.problem)
         if self.broken_reason is not None:
@@ -50,6 +55,8 @@ class StudentSession:
             self.restarts += 1
             self.broken_reason, self.sandbox = None, None
         self.start()
+        if self.problem is not None:
+            raise SubmissionProblem(self.problem)
         try:
             report = self.sandbox.ready()
         except SandboxError as error:
@@ -59,15 +66,13 @@ class StudentSession:
         self.cell_reports, self.isolation = report["cells"], report.get("isolation", "")
         return self.sandbox
 
-    def exchange(self, header: dict, args=None, *, what: str):
-        """One request/reply; returns the decoded value or raises StudentError/SandboxError."""
-        sandbox = self._live_sandbox()
-        tree, arrays = encode(args, make_ref=_to_wire) if args is not None else (None, [])
-        header = dict(header, **({"args": tree["args"], "kwargs": tree["kwargs"]} if args else {}))
-        if "key" in header:
-            header["key"], arrays = encode(header["key"], make_ref=_to_wire)
+    def exchange(self, header: dict, *, payload: dict | None = None, what: str):
+        """One request/reply; ``payload`` values may hold data and remotes. Returns the decoded value
+        or raises StudentError (student code raised) or SandboxError (the process misbehaved)."""
+        sandbox = self.live_sandbox()
+        tree, arrays = encode(payload or {}, make_ref=_to_wire)
         try:
-            reply, reply_arrays = sandbox.request(header, arrays, what=what)
+            reply, reply_arrays = sandbox.request(dict(header, **tree), arrays, what=what)
             if not reply.get("ok"):
                 error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
                 raise StudentError(what, {k: str(v)[:4000] for k, v in error.items()})
@@ -130,8 +135,8 @@ class Remote:
         return self._ref.type_name
 
     def __call__(self, *args, **kwargs):
-        return self._session.exchange({"op": "call", "target": self._ref.id}, {"args": args, "kwargs": kwargs},
-                                      what=f"{self._label}(...)")
+        return self._session.exchange({"op": "call", "target": self._ref.id},
+                                      payload={"args": args, "kwargs": kwargs}, what=f"{self._label}(...)")
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
@@ -140,7 +145,7 @@ class Remote:
                                       what=f"{self._label}.{name}")
 
     def __getitem__(self, key):
-        return self._session.exchange({"op": "getitem", "target": self._ref.id, "key": key},
+        return self._session.exchange({"op": "getitem", "target": self._ref.id}, payload={"key": key},
                                       what=f"{self._label}[{key!r}]")
 
     def describe(self) -> dict:
@@ -176,7 +181,7 @@ class Student:
 
     @property
     def cell_reports(self) -> list[dict]:
-        self._session._live_sandbox()
+        self._session.live_sandbox()
         return self._session.cell_reports
 
 

@@ -1,6 +1,8 @@
 """A structural summary of a Keras 3 model, as plain data (runs in the sandbox)."""
 from __future__ import annotations
 
+import math
+
 
 def _plain(value, depth: int = 0):
     """Config values reduced to JSON-friendly data; anything else becomes its type name."""
@@ -37,7 +39,7 @@ def _layer_summary(layer) -> dict:
         "config": config,
         "output_shape": output_shape,
         "params": int(layer.count_params()) if layer.built else 0,
-        "trainable_params": int(sum(int(w.numpy().size) for w in layer.trainable_weights)),
+        "trainable_params": int(sum(math.prod(w.shape) for w in layer.trainable_weights)),
     }
     if hasattr(layer, "layers"):
         summary["layers"] = [_layer_summary(inner) for inner in layer.layers]

@@ -18,6 +18,7 @@ class SandboxLimits:
     submission_timeout_s: float = 600.0
     max_restarts: int = 2
     output_bytes: int = 64 << 10
+    submission_bytes: int = 512 << 20
     seed: int = 0
 
 

@@ -1,6 +1,7 @@
 """Trusted side of a sandbox: start it, exchange messages under deadlines, and stop it for good."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -37,6 +38,10 @@ class SandboxDied(SandboxError):
     pass
 
 
+class SubmissionTooLarge(Exception):
+    """The submission's files exceed the sandbox's size limit; the message is for students."""
+
+
 class StudentError(Exception):
     """Student code raised an exception; carries the sandbox's report (type, message, traceback)."""
 
@@ -55,10 +60,14 @@ def sandbox_uid() -> int:
     return SANDBOX_UID_BASE + os.getpid() % 1000
 
 
-def _copy_submission(source: Path, target: Path) -> None:
+def _copy_submission(source: Path, target: Path, *, max_bytes: int) -> None:
     """Copy regular files only (no links, devices or fifos) into the sandbox's working directory."""
     target.mkdir()
-    for path in sorted(source.rglob("*")) if source.is_dir() else [source]:
+    paths = sorted(source.rglob("*")) if source.is_dir() else [source]
+    total = sum(p.stat().st_size for p in paths if p.is_file() and not p.is_symlink())
+    if total > max_bytes:
+        raise SubmissionTooLarge(f"the submission holds {total >> 20} MiB of files; the limit is {max_bytes >> 20} MiB")
+    for path in paths:
         relative = path.relative_to(source) if source.is_dir() else Path(path.name)
         if path.is_symlink() or not (path.is_file() or path.is_dir()):
             continue
@@ -89,28 +98,34 @@ class Sandbox:
         self.hidden_paths = [str(p) for p in hidden_paths]
 
     def _copy_and_own(self, submission: Path) -> None:
-        _copy_submission(submission, self.workdir)
+        """The copy belongs to the sandbox uid alone: other sandboxes (other students) cannot read it."""
+        _copy_submission(submission, self.workdir, max_bytes=self.limits.submission_bytes)
         os.chmod(self.scratch, 0o711)
         if self.uid is not None:
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, self.uid, self.uid)
+                os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
     def start(self) -> None:
         """Spawn the process and hand it the graded cells; do not wait for them."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        limits = self.limits
+        if gpu_visible():
+            limits = dataclasses.replace(limits, memory_bytes=None)  # CUDA reserves far more address space
         plan = BootPlan(
             workdir=str(self.workdir), channel_fd=theirs.fileno(), uid=self.uid,
             stage_dir=str(self.scratch / "stage"), hidden_paths=self.hidden_paths,
-            readable_paths=_interpreter_paths() + [str(self.workdir)], limits=self.limits,
+            readable_paths=_interpreter_paths() + [str(self.workdir)], limits=limits,
         )
         env = {
             "PATH": "/usr/bin:/bin", "HOME": str(self.workdir), "TMPDIR": str(self.workdir),
-            "PYTHONHASHSEED": str(self.limits.seed), "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONHASHSEED": str(limits.seed), "TF_CPP_MIN_LOG_LEVEL": "2",
             "TF_DETERMINISTIC_OPS": "1", "MPLBACKEND": "Agg", "KERAS_HOME": str(self.workdir / ".keras"),
-            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
             "TF_FORCE_GPU_ALLOW_GROWTH": "true", "LANG": "C.UTF-8",
         }
-        with open(self.log_path, "wb") as log:
+        if "CUDA_VISIBLE_DEVICES" in os.environ:
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+        with open(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-m", "dlgrade.sandbox.boot", json.dumps(plan.to_json_dict())],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -124,7 +139,7 @@ class Sandbox:
         """Wait for the graded cells; returns the sandbox's report of each cell."""
         if self.start_report is None:
             timeout = min(self.limits.startup_timeout_s, self.deadline - time.monotonic())
-            self.start_report = self._await_reply(timeout, "running your notebook's graded cells")
+            self.start_report = self._await_reply(timeout, None)
             self.current = "idle"
         return self.start_report
 
@@ -141,7 +156,8 @@ class Sandbox:
         timeout = min(self.limits.call_timeout_s, self.deadline - time.monotonic())
         return self._await_reply(timeout, what, with_arrays=True)
 
-    def _await_reply(self, timeout: float, what: str, with_arrays: bool = False):
+    def _await_reply(self, timeout: float, what: str | None, with_arrays: bool = False):
+        """Wait for the reply to the last request (``what``), or for the start report (``what`` None)."""
         end = time.monotonic() + max(timeout, 0.0)
         while True:
             remaining = end - time.monotonic()
@@ -171,10 +187,11 @@ class Sandbox:
                                    "(does your code start processes or write to file descriptors it did not open?)")
             return (header, arrays) if with_arrays else _start_value(header)
 
-    def _label(self, what: str) -> str:
-        return self.current if what.startswith("running your notebook") else what
+    def _label(self, what: str | None) -> str:
+        """What was running: the call being made, or during start-up the graded cell being run."""
+        return what or self.current
 
-    def _raise_died(self, what: str):
+    def _raise_died(self, what: str | None):
         code = self.process.wait(timeout=10) if self.process else None
         self.kill()
         hint = _EXIT_HINTS.get(code, f"exit code {code}")
@@ -220,6 +237,12 @@ class Sandbox:
                 pass
         self.kill()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def gpu_visible() -> bool:
+    """Whether an NVIDIA GPU is there for TensorFlow (device files present and not hidden by the environment)."""
+    hidden = os.environ.get("CUDA_VISIBLE_DEVICES") in ("", "-1")
+    return os.path.exists("/dev/nvidiactl") and not hidden
 
 
 def _start_value(header: dict) -> dict:

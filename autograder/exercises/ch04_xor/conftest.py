@@ -1,36 +1,27 @@
-"""Shared inputs for the ch04_xor tests (trusted side only)."""
+"""Inputs shared by the ch04_xor tests, injected as fixtures (trusted side only)."""
 import numpy as np
 import pytest
 
-X_CORNERS = np.array([(0, 0), (0, 1), (1, 0), (1, 1)], dtype=np.float32)
-Y_OR = np.array([0, 1, 1, 1], dtype=np.float32)
-Y_XOR = np.array([0, 1, 1, 0], dtype=np.float32)
+
+@pytest.fixture
+def corners():
+    """The four corners of the unit square, one example per row."""
+    return np.array([(0, 0), (0, 1), (1, 0), (1, 1)], dtype=np.float32)
 
 
-def make_probe_params(seed: int, dtype=np.float32, scale: float = 1.0) -> dict:
-    """Non-symmetric parameters, so a transposed weight layout gives different answers."""
-    rng = np.random.default_rng(seed)
-    return {
-        "W1": (scale * rng.normal(size=(2, 2))).astype(dtype),
-        "b1": rng.normal(size=2).astype(dtype),
-        "W2": (scale * rng.normal(size=(2, 1))).astype(dtype),
-        "b2": rng.normal(size=1).astype(dtype),
-    }
+@pytest.fixture
+def or_labels():
+    return np.array([0, 1, 1, 1], dtype=np.float32)
 
 
-def make_xor_start(seed: int) -> dict:
-    """A starting point for training: N(0, 1) weights, zero biases (see exercise.toml for measurements)."""
-    rng = np.random.default_rng(seed)
-    return {
-        "W1": rng.normal(size=(2, 2)).astype(np.float32),
-        "b1": np.zeros(2, np.float32),
-        "W2": rng.normal(size=(2, 1)).astype(np.float32),
-        "b2": np.zeros(1, np.float32),
-    }
+@pytest.fixture
+def xor_labels():
+    return np.array([0, 1, 1, 0], dtype=np.float32)
 
 
 @pytest.fixture
 def probe_batch():
+    """Seven points off the corners with arbitrary labels: answers cannot be memorised per corner."""
     rng = np.random.default_rng(7)
     X = rng.uniform(-2, 2, size=(7, 2)).astype(np.float32)
     y = (rng.uniform(size=7) > 0.5).astype(np.float32)
@@ -38,16 +29,32 @@ def probe_batch():
 
 
 @pytest.fixture
-def corners():
-    """The four corners of the unit square and the OR and XOR labels."""
-    return X_CORNERS, Y_OR, Y_XOR
-
-
-@pytest.fixture
 def probe_params():
-    return make_probe_params
+    """A factory of non-symmetric parameters, so a transposed weight layout gives different answers."""
+
+    def make(seed: int, dtype=np.float32) -> dict:
+        rng = np.random.default_rng(seed)
+        return {
+            "W1": rng.normal(size=(2, 2)).astype(dtype),
+            "b1": rng.normal(size=2).astype(dtype),
+            "W2": rng.normal(size=(2, 1)).astype(dtype),
+            "b2": rng.normal(size=1).astype(dtype),
+        }
+
+    return make
 
 
 @pytest.fixture
 def xor_start():
-    return make_xor_start
+    """A factory of training starts: N(0, 1) weights, zero biases (measurements in exercise.toml)."""
+
+    def make(seed: int) -> dict:
+        rng = np.random.default_rng(seed)
+        return {
+            "W1": rng.normal(size=(2, 2)).astype(np.float32),
+            "b1": np.zeros(2, np.float32),
+            "W2": rng.normal(size=(2, 1)).astype(np.float32),
+            "b2": np.zeros(1, np.float32),
+        }
+
+    return make

@@ -5,39 +5,35 @@ import pytest
 from dlgrade.checks import assert_close, assert_gradients_close
 
 
-def test_neuron_predict(student, reference, corners, probe_params, xor_start):
+def test_neuron_predict(student, reference, corners):
     """neuron_predict gives sigmoid(X·w + b) for given weights"""
-    X_CORNERS, Y_OR, Y_XOR = corners
     weights = np.array([[1.5], [-0.5]], np.float32)
     bias = np.float32(0.25)
-    got = student.neuron_predict(X_CORNERS, weights, bias)
-    assert_close(got, reference.neuron_predict(X_CORNERS, weights, bias).numpy(), what="neuron_predict(X, w, b)")
+    assert_close(student.neuron_predict(corners, weights, bias), reference.neuron_predict(corners, weights, bias).numpy(),
+                 what="neuron_predict(X, w, b)")
 
 
-def test_xor_logits_shape(student, probe_batch, corners, probe_params, xor_start):
+def test_xor_logits_shape(student, corners, probe_batch, probe_params):
     """xor_logits returns one logit per example, shape (n,)"""
-    X_CORNERS, Y_OR, Y_XOR = corners
-    X, _ = probe_batch
-    for batch in (X_CORNERS, X):
+    for batch in (corners, probe_batch[0]):
         got = np.asarray(student.xor_logits(probe_params(1), batch))
-        assert got.shape == (len(batch),), f"xor_logits on {len(batch)} examples: expected shape ({len(batch)},), got {got.shape}"
+        assert got.shape == (len(batch),), (
+            f"xor_logits on {len(batch)} examples: expected shape ({len(batch)},), got {got.shape}")
 
 
 @pytest.mark.points(2)
-def test_xor_forward(student, reference, probe_batch, corners, probe_params, xor_start):
+def test_xor_forward(student, reference, probe_batch, probe_params):
     """xor_logits and xor_predict match the reference for given parameters"""
-    X_CORNERS, Y_OR, Y_XOR = corners
     X, _ = probe_batch
     params = probe_params(3)
-    assert_close(student.xor_logits(params, X), reference.xor_logits(params, X).numpy(), what="xor_logits(params, X)",
-                 rtol=1e-5, atol=1e-5)
+    assert_close(student.xor_logits(params, X), reference.xor_logits(params, X).numpy(),
+                 what="xor_logits(params, X)", rtol=1e-5, atol=1e-5)
     assert_close(student.xor_predict(params, X), reference.xor_predict(params, X).numpy(),
                  what="xor_predict(params, X)", rtol=1e-5, atol=1e-6)
 
 
-def test_xor_loss(student, reference, probe_batch, corners, probe_params, xor_start):
+def test_xor_loss(student, reference, probe_batch, probe_params):
     """xor_loss is the mean binary cross-entropy for given parameters"""
-    X_CORNERS, Y_OR, Y_XOR = corners
     X, y = probe_batch
     for seed in (3, 4):
         params = probe_params(seed)
@@ -45,9 +41,8 @@ def test_xor_loss(student, reference, probe_batch, corners, probe_params, xor_st
                      what=f"xor_loss(params, X, y) (parameter set {seed})", rtol=1e-5, atol=1e-6)
 
 
-def test_xor_loss_stable(student, reference, corners):
+def test_xor_loss_stable(student, reference):
     """xor_loss stays finite and correct when logits reach ±1000"""
-    X_CORNERS, Y_OR, Y_XOR = corners
     # Hidden neurons saturate to (1, 0) or (0, 1), so the logits are +1000 or -1000; half the labels disagree.
     params = {
         "W1": np.array([[1.0, -1.0], [-1.0, 1.0]], np.float32),
@@ -57,17 +52,15 @@ def test_xor_loss_stable(student, reference, corners):
     }
     X = np.array([[40.0, -40.0], [-40.0, 40.0], [40.0, -40.0], [-40.0, 40.0]], np.float32)
     y = np.array([0, 1, 1, 0], np.float32)
-    expected = reference.xor_loss(params, X, y).numpy()
-    assert_close(student.xor_loss(params, X, y), expected, what="xor_loss with logits of ±1000 (half the labels disagree)",
-                 rtol=1e-4, atol=1e-3)
+    assert_close(student.xor_loss(params, X, y), reference.xor_loss(params, X, y).numpy(),
+                 what="xor_loss with logits of ±1000 (half the labels disagree)", rtol=1e-4, atol=1e-3)
 
 
 @pytest.mark.points(2)
-def test_xor_gradients(student, reference, probe_batch, corners, probe_params, xor_start):
+def test_xor_gradients(student, reference, probe_batch, probe_params):
     """xor_gradients returns the gradient of the loss for every parameter"""
-    X_CORNERS, Y_OR, Y_XOR = corners
     X, y = probe_batch
     params = probe_params(6)
-    expected = {k: v.numpy() for k, v in reference.xor_gradients(params, X, y).items()}
+    expected = {name: value.numpy() for name, value in reference.xor_gradients(params, X, y).items()}
     assert_gradients_close(student.xor_gradients(params, X, y), expected, what="xor_gradients(params, X, y)",
                            max_relative_error=1e-3, atol=1e-6)
