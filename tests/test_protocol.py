@@ -4,6 +4,7 @@ import json
 import pickle
 import socket
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -77,3 +78,12 @@ def test_channel_reports_a_closed_peer():
     theirs.close()
     with pytest.raises(protocol.ChannelClosed):
         Channel(ours).receive()
+
+
+def test_a_peer_that_drips_bytes_cannot_stretch_the_deadline():
+    ours, theirs = socket.socketpair()
+    theirs.sendall(b"\x00\x00")  # half of a length prefix, then nothing
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        Channel(ours).receive(deadline=time.monotonic() + 0.5)
+    assert time.monotonic() - started < 2

@@ -10,6 +10,7 @@ import io
 import json
 import math
 import struct
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,20 +179,30 @@ def _load_npy(blob: bytes) -> np.ndarray:
 
 
 class Channel:
-    """One end of a connected stream socket carrying framed messages."""
+    """One end of a connected stream socket carrying framed messages.
+
+    ``deadline`` (a ``time.monotonic()`` value) bounds a whole send or receive, so a peer that drips
+    bytes cannot stretch a wait; past it, ``TimeoutError`` is raised.
+    """
 
     def __init__(self, sock):
         self.sock = sock
 
-    def send(self, header: dict, arrays: list[np.ndarray] = ()) -> None:
+    def send(self, header: dict, arrays: list[np.ndarray] = (), *, deadline: float | None = None) -> None:
+        self.sock.settimeout(None if deadline is None else max(deadline - time.monotonic(), 0.001))
         self.sock.sendall(pack(header, list(arrays)))
 
-    def receive(self) -> tuple[dict, list[np.ndarray]]:
-        return read_message(self._read_exact)
+    def receive(self, *, deadline: float | None = None) -> tuple[dict, list[np.ndarray]]:
+        return read_message(lambda n: self._read_exact(n, deadline))
 
-    def _read_exact(self, n: int) -> bytes:
+    def _read_exact(self, n: int, deadline: float | None) -> bytes:
         chunks, remaining = [], n
         while remaining:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("deadline passed while reading a message")
+                self.sock.settimeout(left)
             chunk = self.sock.recv(min(remaining, 1 << 20))
             if not chunk:
                 raise ChannelClosed("the other side closed the channel")

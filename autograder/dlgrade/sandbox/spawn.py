@@ -149,29 +149,23 @@ class Sandbox:
         self.current = what
         self.sequence += 1
         header = dict(header, seq=self.sequence)
+        timeout = min(self.limits.call_timeout_s, self.deadline - time.monotonic())
         try:
-            self.channel.send(header, arrays)
+            self.channel.send(header, arrays, deadline=time.monotonic() + timeout)
+        except TimeoutError:
+            self._raise_timeout(what, timeout)
         except OSError:
             self._raise_died(what)
-        timeout = min(self.limits.call_timeout_s, self.deadline - time.monotonic())
         return self._await_reply(timeout, what, with_arrays=True)
 
     def _await_reply(self, timeout: float, what: str | None, with_arrays: bool = False):
         """Wait for the reply to the last request (``what``), or for the start report (``what`` None)."""
-        end = time.monotonic() + max(timeout, 0.0)
+        deadline = time.monotonic() + max(timeout, 0.0)
         while True:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
-                self.kill()
-                raise SandboxTimeout(
-                    f"{self._label(what)} did not finish within {timeout:.0f} s and was stopped; "
-                    "look for an endless loop or training that runs longer than the budget the check asks for"
-                )
-            self.channel.sock.settimeout(remaining)
             try:
-                header, arrays = self.channel.receive()
-            except (socket.timeout, TimeoutError):
-                continue
+                header, arrays = self.channel.receive(deadline=deadline)
+            except TimeoutError:
+                self._raise_timeout(what, timeout)
             except ChannelClosed:
                 self._raise_died(what)
             except ProtocolError as error:
@@ -191,8 +185,18 @@ class Sandbox:
         """What was running: the call being made, or during start-up the graded cell being run."""
         return what or self.current
 
+    def _raise_timeout(self, what: str | None, timeout: float):
+        self.kill()
+        raise SandboxTimeout(
+            f"{self._label(what)} did not finish within {timeout:.0f} s and was stopped; "
+            "look for an endless loop or training that runs longer than the budget the check asks for"
+        )
+
     def _raise_died(self, what: str | None):
-        code = self.process.wait(timeout=10) if self.process else None
+        try:
+            code = self.process.wait(timeout=5) if self.process else None
+        except subprocess.TimeoutExpired:
+            code = "none: it closed its end of the channel but kept running"
         self.kill()
         hint = _EXIT_HINTS.get(code, f"exit code {code}")
         tail = self.output_tail(800)
@@ -231,7 +235,7 @@ class Sandbox:
     def close(self) -> None:
         if self.process and self.process.poll() is None and self.start_report is not None:
             try:
-                self.channel.send({"op": "exit"})
+                self.channel.send({"op": "exit"}, deadline=time.monotonic() + 5)
                 self.process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
