@@ -61,6 +61,22 @@ def grade(submission: Path, exercise_id: str, out_dir: Path, public_only: bool, 
 
 @main.command()
 @click.argument("exercise_ids", nargs=-1)
+@click.option("--check", is_flag=True, help="only report templates that differ from what would be generated")
+def assign(exercise_ids: tuple[str, ...], check: bool) -> None:
+    """Generate assignments/<id>/ templates from solutions/<id>/ (default: every exercise)."""
+    from dlgrade.assign import assign as assign_templates
+
+    changed = assign_templates(ids=list(exercise_ids) or None, check=check)
+    for path in changed:
+        click.echo(f"{'stale' if check else 'wrote'}: {path}")
+    if check and changed:
+        click.echo("run `dlgrade assign` and commit the templates", err=True)
+        sys.exit(1)
+    click.echo(f"{len(changed)} template(s) {'stale' if check else 'written'}")
+
+
+@main.command()
+@click.argument("exercise_ids", nargs=-1)
 def verify(exercise_ids: tuple[str, ...]) -> None:
     """Check that the tests of each exercise (default: all) tell right from wrong."""
     from dlgrade.exercise import exercise_ids as all_exercise_ids
