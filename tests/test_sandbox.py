@@ -45,6 +45,10 @@ def connect():
 def sleep(seconds):
     time.sleep(seconds)
     return seconds
+
+
+def big(n):
+    return list(range(n))
 '''},
     {"id": "broken", "role": "graded", "source": "def half_defined(:\n    pass\n"},
 ]
@@ -127,3 +131,9 @@ def test_a_hung_call_times_out_and_the_next_check_gets_a_fresh_sandbox(session, 
 def test_refuses_to_send_non_data(student):
     with pytest.raises(Exception, match="only send data"):
         student.Counter(object())
+
+
+def test_a_reply_too_large_to_send_is_a_clear_student_error(student):
+    with pytest.raises(StudentError, match="cannot be sent to the grader"):
+        student.big(2_000_000)
+    assert student.big(3) == [0, 1, 2]

@@ -15,7 +15,7 @@ import traceback
 
 import numpy as np
 
-from dlgrade.protocol import Channel, ProtocolError, Ref, decode, encode
+from dlgrade.protocol import Channel, ProtocolError, Ref, decode, encode, pack
 from dlgrade.sandbox.describe import describe_model
 
 MAX_TEXT = 4000
@@ -193,16 +193,19 @@ class Server:
             header, arrays = self.channel.receive()
             if header.get("op") == "exit":
                 return
+            seq = header.get("seq")
             try:
                 value = self.answer(header, arrays)
                 self.leave_if_forked()
                 tree, out_arrays = encode(value, make_ref=self.to_wire)
-                reply = {"reply": True, "seq": header.get("seq"), "ok": True, "value": tree}
+                message = pack({"reply": True, "seq": seq, "ok": True, "value": tree}, out_arrays)
             except BaseException as error:  # noqa: B036 - every student failure becomes a reply
                 self.leave_if_forked()
-                reply, out_arrays = {"reply": True, "seq": header.get("seq"), "ok": False,
-                                     "error": error_report(error)}, []
-            self.channel.send(reply, out_arrays)
+                report = error_report(error)
+                if isinstance(error, ProtocolError):
+                    report["message"] = f"the value your code returned cannot be sent to the grader: {report['message']}"
+                message = pack({"reply": True, "seq": seq, "ok": False, "error": report}, [])
+            self.channel.sock.sendall(message)
 
 
 def main() -> None:
