@@ -28,6 +28,7 @@ verify: $(BIN)/dlgrade
 
 bench: $(BIN)/dlgrade
 	$(BIN)/python bench/bench_grade_xor.py
+	$(BIN)/python bench/bench_batch.py
 
 clean:
 	rm -rf $(VENV) results

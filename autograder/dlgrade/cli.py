@@ -1,6 +1,9 @@
 """The ``dlgrade`` command: a thin layer over keyword-only functions."""
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -9,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from dlgrade import __version__
+
+DIE_WITH_PARENT = "DLGRADE_DIE_WITH_PARENT"
 
 
 def print_results(results: dict, *, console: Console, title: str) -> None:
@@ -31,32 +36,86 @@ def print_results(results: dict, *, console: Console, title: str) -> None:
                   f"({results['execution_time']:.1f} s)")
 
 
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (a stopped batch) unwinds like an exception, so sandboxes and scratch folders are cleaned up;
+    a grading started by a batch also ends when the batch process dies."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if os.environ.get(DIE_WITH_PARENT) == "1":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @click.group()
 @click.version_option(__version__)
 def main() -> None:
     """dlgrade: grade deep-learning notebooks safely."""
+    _stop_cleanly_on_sigterm()
 
 
 @main.command()
-@click.argument("submission", type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--exercise", "exercise_id", required=True, help="exercise id, e.g. ch04_xor")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
+              help="results folder (with --gradebook: one subfolder per student)")
 @click.option("--public-only", is_flag=True, help="run only the public tests (what students see)")
 @click.option("--call-timeout", type=float, help="seconds per call into student code (default: the exercise's)")
 @click.option("--startup-timeout", type=float, help="seconds for the graded cells to run (default: the exercise's)")
-def grade(submission: Path, exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
-          startup_timeout: float | None) -> None:
-    """Grade one SUBMISSION (notebook or folder) and write OUT/results.json."""
-    from dlgrade.grade import grade_submission
-
+@click.option("--gradebook", type=click.Path(path_type=Path), help="grade a class and record it in this SQLite file")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="submissions graded at once")
+@click.option("--regrade", is_flag=True, help="grade again what the gradebook already holds")
+@click.option("--regrade-student", help="grade again this student only")
+def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
+          startup_timeout: float | None, gradebook: Path | None, jobs: int, regrade: bool,
+          regrade_student: str | None) -> None:
+    """Grade one submission (notebook or folder), or with --gradebook a whole class from PATHS."""
     overrides = {k: v for k, v in (("call_timeout_s", call_timeout), ("startup_timeout_s", startup_timeout)) if v}
     try:
-        results = grade_submission(submission=submission, exercise_id=exercise_id, out_dir=out_dir,
+        if gradebook is not None:
+            _grade_class(paths=list(paths), exercise_id=exercise_id, out_dir=out_dir, gradebook=gradebook, jobs=jobs,
+                         regrade=regrade, regrade_student=regrade_student, public_only=public_only,
+                         overrides=overrides)
+            return
+        if len(paths) != 1:
+            raise click.UsageError("several PATHS need --gradebook FILE (grading a class)")
+        from dlgrade.grade import grade_submission
+
+        results = grade_submission(submission=paths[0], exercise_id=exercise_id, out_dir=out_dir,
                                    include_hidden=not public_only, limit_overrides=overrides)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
-    print_results(results, console=Console(), title=f"{exercise_id}: {submission}")
-    sys.exit(0)
+    print_results(results, console=Console(), title=f"{exercise_id}: {paths[0]}")
+
+
+def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regrade_student, public_only,
+                 overrides) -> None:
+    from dlgrade.batch import grade_batch
+
+    extra = ["--public-only"] if public_only else []
+    for key, flag in (("call_timeout_s", "--call-timeout"), ("startup_timeout_s", "--startup-timeout")):
+        if key in overrides:
+            extra += [flag, str(overrides[key])]
+    os.environ[DIE_WITH_PARENT] = "1"
+    summary = grade_batch(paths=paths, exercise_id=exercise_id, gradebook=gradebook, out_root=out_dir, jobs=jobs,
+                          regrade=regrade, regrade_student=regrade_student, extra_args=extra)
+    console = Console()
+    console.print(f"{summary.found} submissions: {len(summary.graded)} graded, {len(summary.skipped)} already in "
+                  f"the gradebook, {len(summary.failed)} failed to grade")
+    for student, reason in summary.failed.items():
+        console.print(f"  {student}: {reason}", markup=False)
+    if summary.interrupted:
+        console.print("stopped: run the same command again to grade the rest")
+        sys.exit(130)
+
+
+@main.command()
+@click.option("--gradebook", type=click.Path(exists=True, path_type=Path), required=True)
+@click.argument("out_csv", type=click.Path(path_type=Path))
+@click.option("--detail", is_flag=True, help="add raw score, days late and one column per test")
+def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
+    """Write OUT_CSV: one row per student, one column per exercise (late penalties applied)."""
+    from dlgrade.export import export_grades
+
+    count = export_grades(gradebook=gradebook, out_csv=out_csv, detail=detail)
+    click.echo(f"{count} students written to {out_csv}")
 
 
 @main.command()

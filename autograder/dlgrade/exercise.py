@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from pathlib import Path
 
 from dlgrade.sandbox.limits import SandboxLimits
@@ -13,6 +14,25 @@ def course_root() -> Path:
     """The folder holding assignments/, solutions/ and autograder/ (override with DLGRADE_COURSE_ROOT)."""
     override = os.environ.get("DLGRADE_COURSE_ROOT")
     return Path(override) if override else Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class LatePolicy:
+    """``[deadline]`` in exercise.toml: ``due`` (ISO 8601), ``policy`` none | zero | percent_per_day."""
+
+    due: datetime | None = None
+    kind: str = "none"
+    percent_per_day: float = 0.0
+
+    @classmethod
+    def from_config(cls, config: dict) -> "LatePolicy":
+        if not config:
+            return cls()
+        due = datetime.fromisoformat(str(config["due"]))
+        kind = config.get("policy", "none")
+        if kind not in ("none", "zero", "percent_per_day"):
+            raise ValueError(f"unknown late policy {kind!r} (none, zero or percent_per_day)")
+        return cls(due if due.tzinfo else due.replace(tzinfo=timezone.utc), kind, float(config.get("percent", 0)))
 
 
 @dataclass(frozen=True)
@@ -26,6 +46,7 @@ class Exercise:
     hidden_visibility: str
     limits: SandboxLimits
     root: Path
+    late_policy: LatePolicy = field(default_factory=LatePolicy)
 
     @property
     def folder(self) -> Path:
@@ -75,4 +96,5 @@ def load_exercise(exercise_id: str, *, root: Path | None = None) -> Exercise:
         hidden_visibility=config.get("grading", {}).get("hidden_visibility", "after_published"),
         limits=limits,
         root=root,
+        late_policy=LatePolicy.from_config(config.get("deadline", {})),
     )

@@ -1,0 +1,120 @@
+"""Grade a class: many submissions in parallel, each in its own ``dlgrade grade`` process (and so its own
+sandbox), recorded in the gradebook the moment it finishes. A rerun skips what is already graded, so a
+killed batch resumes where it stopped; one failing submission never stops the others."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from sqlalchemy.orm import Session
+
+from dlgrade.collect import FoundSubmission, collect_submissions
+from dlgrade.exercise import load_exercise
+from dlgrade.gradebook import is_graded, open_gradebook, record
+
+
+@dataclass
+class BatchSummary:
+    found: int = 0
+    graded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+class _Runner:
+    """Runs one grading process per submission and can stop all of them at once."""
+
+    def __init__(self, *, exercise_id: str, out_root: Path, extra_args: list[str]):
+        self.exercise_id, self.out_root, self.extra_args = exercise_id, out_root, extra_args
+        self.running: set[subprocess.Popen] = set()
+        self.lock = threading.Lock()
+        self.stopping = False
+
+    def grade(self, item: FoundSubmission) -> dict:
+        out_dir = self.out_root / safe_name(item.student)
+        command = [sys.executable, "-m", "dlgrade", "grade", str(item.path), "--exercise", self.exercise_id,
+                   "--out", str(out_dir), *self.extra_args]
+        with self.lock:
+            if self.stopping:
+                raise InterruptedError("batch stopped")
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                       start_new_session=True)
+            self.running.add(process)
+        _, stderr = process.communicate()
+        with self.lock:
+            self.running.discard(process)
+        if process.returncode != 0:
+            raise RuntimeError(f"grader exit code {process.returncode}: {stderr.strip()[-500:]}")
+        return json.loads((out_dir / "results.json").read_text())
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping = True
+            for process in self.running:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+
+
+def safe_name(student: str) -> str:
+    """A folder name for a student id (e-mail addresses and odd characters included)."""
+    return re.sub(r"[^A-Za-z0-9._@-]", "_", student)[:120] or "_"
+
+
+def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_root: Path, jobs: int = 1,
+                regrade: bool = False, regrade_student: str | None = None, extra_args: list[str] = (),
+                show_progress: bool = True) -> BatchSummary:
+    """Grade every submission under ``paths`` with ``jobs`` in parallel, recording each in ``gradebook``."""
+    exercise = load_exercise(exercise_id)
+    summary = BatchSummary()
+    engine = open_gradebook(gradebook)
+    with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as scratch, Session(engine) as session:
+        found = collect_submissions(paths=paths, exercise=exercise, scratch=Path(scratch))
+        summary.found = len(found)
+        todo = []
+        for item in found:
+            again = regrade or regrade_student == item.student
+            if not again and is_graded(session, student=item.student, exercise=exercise_id,
+                                       content_hash=item.content_hash):
+                summary.skipped.append(item.student)
+            else:
+                todo.append(item)
+        runner = _Runner(exercise_id=exercise_id, out_root=out_root, extra_args=list(extra_args))
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                   TimeRemainingColumn())
+        with Progress(*columns, disable=not show_progress) as progress, ThreadPoolExecutor(max_workers=jobs) as pool:
+            task = progress.add_task(f"grading {exercise_id}", total=len(todo), failed=0)
+            pending: dict[Future, FoundSubmission] = {pool.submit(runner.grade, item): item for item in todo}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        item = pending.pop(future)
+                        try:
+                            results = future.result()
+                        except Exception as error:  # a grader failure for one submission never stops the batch
+                            summary.failed[item.student] = str(error)
+                        else:
+                            record(session, student=item.student, exercise=exercise_id,
+                                   content_hash=item.content_hash, submitted_at=item.submitted_at, results=results)
+                            summary.graded.append(item.student)
+                        progress.update(task, advance=1, failed=len(summary.failed))
+            except KeyboardInterrupt:
+                summary.interrupted = True
+                runner.stop()
+                for future in pending:
+                    future.cancel()
+    return summary
