@@ -5,6 +5,7 @@ import ctypes
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -37,9 +38,9 @@ def print_results(results: dict, *, console: Console, title: str) -> None:
 
 
 def _stop_cleanly_on_sigterm() -> None:
-    """SIGTERM (a stopped batch) unwinds like an exception, so sandboxes and scratch folders are cleaned up;
-    a grading started by a batch also ends when the batch process dies."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    """SIGTERM (a stopped batch) unwinds like Ctrl-C, so pytest stops and sandboxes and scratch folders are
+    cleaned up; a grading started by a batch also ends when the batch process dies."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if os.environ.get(DIE_WITH_PARENT) == "1":
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -147,7 +148,9 @@ def verify(exercise_ids: tuple[str, ...]) -> None:
         table.add_column(column)
     all_ok = True
     for exercise_id in exercise_ids or all_exercise_ids():
-        for check in verify_exercise(exercise_id=exercise_id):
+        with tempfile.TemporaryDirectory(prefix=f"dlgrade-verify-{exercise_id}-") as work_dir:
+            checks = verify_exercise(exercise_id=exercise_id, work_dir=Path(work_dir))
+        for check in checks:
             all_ok &= check.ok
             mark = "[green]yes[/green]" if check.ok else "[red]NO[/red]"
             table.add_row(check.exercise, check.subject, check.expectation,

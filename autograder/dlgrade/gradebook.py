@@ -45,6 +45,7 @@ class Submission(Base):
 
 
 class TestResult(Base):
+    __test__ = False  # a gradebook row, not a pytest test class
     __tablename__ = "test_results"
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))

@@ -53,6 +53,7 @@ class StudentSession:
             if self.restarts >= self.limits.max_restarts or not self.cell_reports:
                 raise SandboxError(f"not checked: an earlier check stopped your code ({self.broken_reason})")
             self.restarts += 1
+            self.sandbox.close()
             self.broken_reason, self.sandbox = None, None
         self.start()
         if self.problem is not None:

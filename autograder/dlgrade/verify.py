@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +34,9 @@ def _failed_tests(results: dict) -> set[str]:
     return {t["extra_data"]["test_id"].split("::")[-1] for t in results["tests"] if t["status"] != "passed"}
 
 
-def verify_exercise(*, exercise_id: str, work_dir: Path | None = None) -> list[Check]:
-    """Grade the reference, the template, every mutant and every variant of one exercise."""
+def verify_exercise(*, exercise_id: str, work_dir: Path) -> list[Check]:
+    """Grade the reference, the template, every mutant and every variant of one exercise in ``work_dir``."""
     exercise = load_exercise(exercise_id)
-    work_dir = work_dir or Path(tempfile.mkdtemp(prefix=f"dlgrade-verify-{exercise_id}-"))
     checks = []
 
     def grade(notebook: Path, label: str) -> dict:
