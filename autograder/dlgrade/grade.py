@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
 def _hidden_paths(exercise, out_dir: Path) -> list[Path]:
     """Hidden material, plus the output folder unless it encloses what the sandbox must read."""
     paths = exercise.hidden_paths()
-    if not any(p.is_relative_to(out_dir) for p in [exercise.root, Path("/tmp"), Path(__file__).resolve()]):
+    must_stay_visible = [exercise.root, Path(tempfile.gettempdir()).resolve(), Path(__file__).resolve()]
+    if not any(p.is_relative_to(out_dir) for p in must_stay_visible):
         paths.append(out_dir)
     return paths
 
