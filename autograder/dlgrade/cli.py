@@ -120,6 +120,16 @@ def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
 
 
 @main.command()
+@click.argument("exercise_id")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("autograder.zip"), show_default=True)
+def gradescope(exercise_id: str, out: Path) -> None:
+    """Build a Gradescope autograder zip (setup.sh, run_autograder) for EXERCISE_ID."""
+    from dlgrade.gradescope import build_gradescope_zip
+
+    click.echo(f"wrote {build_gradescope_zip(exercise_id=exercise_id, out=out)}")
+
+
+@main.command()
 @click.argument("exercise_ids", nargs=-1)
 @click.option("--check", is_flag=True, help="only report templates that differ from what would be generated")
 def assign(exercise_ids: tuple[str, ...], check: bool) -> None:
