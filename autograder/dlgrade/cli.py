@@ -79,7 +79,7 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
             raise click.UsageError("several PATHS need --gradebook FILE (grading a class)")
         from dlgrade.grade import grade_submission
 
-        results = grade_submission(submission=paths[0], exercise_id=exercise_id, out_dir=out_dir,
+        results = grade_submission(submission=paths[0], exercise=exercise_id, out_dir=out_dir,
                                    include_hidden=not public_only, limit_overrides=overrides)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
@@ -117,6 +117,34 @@ def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
 
     count = export_grades(gradebook=gradebook, out_csv=out_csv, detail=detail)
     click.echo(f"{count} students written to {out_csv}")
+
+
+@main.command()
+@click.argument("exercise_ids", nargs=-1)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("release"), show_default=True)
+def release(exercise_ids: tuple[str, ...], out_dir: Path) -> None:
+    """Build the student bundle (zip) of each exercise (default: all), after a leak scan."""
+    from dlgrade.exercise import exercise_ids as all_exercise_ids
+    from dlgrade.release import build_bundle
+
+    for exercise_id in exercise_ids or all_exercise_ids():
+        click.echo(f"wrote {build_bundle(exercise_id=exercise_id, out_dir=out_dir)}")
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--checks", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="the bundle's checks folder (default: checks/ beside the notebook)")
+def check(notebook: Path, checks: Path | None) -> None:
+    """Run the public checks on NOTEBOOK (what a student runs before submitting)."""
+    from dlgrade.exercise import load_bundle_exercise
+    from dlgrade.grade import grade_submission
+
+    exercise = load_bundle_exercise(checks or notebook.resolve().parent / "checks")
+    with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as out_dir:
+        results = grade_submission(submission=notebook, exercise=exercise, out_dir=Path(out_dir),
+                                   include_hidden=False)
+    print_results(results, console=Console(), title=f"public checks of {exercise.id}: {notebook.name}")
 
 
 @main.command()

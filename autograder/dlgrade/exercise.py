@@ -37,7 +37,11 @@ class LatePolicy:
 
 @dataclass(frozen=True)
 class Exercise:
-    """Where one exercise's notebooks and tests are, and how it is graded."""
+    """Where one exercise's notebooks and tests are, and how it is graded.
+
+    On the grader ``folder`` is ``autograder/exercises/<id>``; in a student bundle it is the bundle's
+    ``checks/`` folder, with no solution and the reference's recorded answers instead.
+    """
 
     id: str
     title: str
@@ -46,11 +50,12 @@ class Exercise:
     hidden_visibility: str
     limits: SandboxLimits
     root: Path
+    folder: Path
+    solution: Path | None
+    template: Path | None
+    recorded_answers: Path | None = None
+    hidden: tuple[Path, ...] = ()
     late_policy: LatePolicy = field(default_factory=LatePolicy)
-
-    @property
-    def folder(self) -> Path:
-        return self.root / "autograder" / "exercises" / self.id
 
     @property
     def public_tests(self) -> Path:
@@ -60,17 +65,25 @@ class Exercise:
     def hidden_tests(self) -> Path:
         return self.folder / "test_hidden.py"
 
-    @property
-    def solution(self) -> Path:
-        return self.root / "solutions" / self.id / self.notebook
-
-    @property
-    def template(self) -> Path:
-        return self.root / "assignments" / self.id / self.notebook
-
     def hidden_paths(self) -> list[Path]:
         """What student code must never read: every exercise's tests, every solution."""
-        return [self.root / "autograder" / "exercises", self.root / "solutions"]
+        return list(self.hidden)
+
+
+def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **paths) -> Exercise:
+    known_limits = {f.name for f in fields(SandboxLimits)}
+    return Exercise(
+        id=exercise_id,
+        title=config["title"],
+        notebook=config["notebook"],
+        graded_cells=tuple(config["graded_cells"]),
+        hidden_visibility=config.get("grading", {}).get("hidden_visibility", "after_published"),
+        limits=SandboxLimits(**{k: v for k, v in config.get("limits", {}).items() if k in known_limits}),
+        root=root,
+        folder=folder,
+        late_policy=LatePolicy.from_config(config.get("deadline", {})),
+        **paths,
+    )
 
 
 def exercise_ids(*, root: Path | None = None) -> list[str]:
@@ -79,22 +92,23 @@ def exercise_ids(*, root: Path | None = None) -> list[str]:
 
 
 def load_exercise(exercise_id: str, *, root: Path | None = None) -> Exercise:
-    """Read an exercise's configuration; unknown ids name the ones that exist."""
+    """Read an exercise's configuration on the grader; unknown ids name the ones that exist."""
     root = root or course_root()
-    path = root / "autograder" / "exercises" / exercise_id / "exercise.toml"
-    if not path.is_file():
+    folder = root / "autograder" / "exercises" / exercise_id
+    if not (folder / "exercise.toml").is_file():
         known = ", ".join(exercise_ids(root=root)) or "none"
         raise KeyError(f"unknown exercise {exercise_id!r} (known: {known})")
-    config = tomllib.loads(path.read_text())
-    known_limits = {f.name for f in fields(SandboxLimits)}
-    limits = SandboxLimits(**{k: v for k, v in config.get("limits", {}).items() if k in known_limits})
-    return Exercise(
-        id=exercise_id,
-        title=config["title"],
-        notebook=config["notebook"],
-        graded_cells=tuple(config["graded_cells"]),
-        hidden_visibility=config.get("grading", {}).get("hidden_visibility", "after_published"),
-        limits=limits,
-        root=root,
-        late_policy=LatePolicy.from_config(config.get("deadline", {})),
+    config = tomllib.loads((folder / "exercise.toml").read_text())
+    return _from_config(
+        config, exercise_id=exercise_id, root=root, folder=folder,
+        solution=root / "solutions" / exercise_id / config["notebook"],
+        template=root / "assignments" / exercise_id / config["notebook"],
+        hidden=(root / "autograder" / "exercises", root / "solutions"),
     )
+
+
+def load_bundle_exercise(checks: Path) -> Exercise:
+    """The exercise as a student bundle describes it: public checks and recorded reference answers."""
+    config = tomllib.loads((checks / "exercise.toml").read_text())
+    return _from_config(config, exercise_id=config["id"], root=checks.parent, folder=checks, solution=None,
+                        template=None, recorded_answers=checks / "reference_answers.dlg")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from dlgrade import __version__
-from dlgrade.exercise import load_exercise
+from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.notebook import NotebookProblem, find_notebook, missing_graded_cells, read_notebook, runnable_cells
 from dlgrade.proxy import StudentSession
 from dlgrade.results import build_results, write_results
@@ -30,14 +30,16 @@ def _hidden_paths(exercise, out_dir: Path) -> list[Path]:
     return paths
 
 
-def grade_submission(*, submission: Path, exercise_id: str, out_dir: Path, include_hidden: bool = True,
-                     limit_overrides: dict | None = None) -> dict:
+def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
+                     limit_overrides: dict | None = None, record_answers_to: Path | None = None) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
-    ``limit_overrides`` replaces fields of the exercise's sandbox limits (e.g. ``call_timeout_s``).
+    ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
+    replaces fields of its sandbox limits (e.g. ``call_timeout_s``).
     """
     started = time.monotonic()
-    exercise = load_exercise(exercise_id)
+    if isinstance(exercise, str):
+        exercise = load_exercise(exercise)
     limits = dataclasses.replace(exercise.limits, **(limit_overrides or {}))
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -54,7 +56,8 @@ def grade_submission(*, submission: Path, exercise_id: str, out_dir: Path, inclu
     )
     try:
         session.start()
-        outcomes = run_tests(exercise=exercise, session=session, include_hidden=include_hidden)
+        outcomes = run_tests(exercise=exercise, session=session, include_hidden=include_hidden,
+                             record_answers_to=record_answers_to)
     finally:
         session.close()
     for cell in session.cell_reports:

@@ -1,15 +1,94 @@
-"""The reference solution, loaded on the trusted side only (never copied into a sandbox)."""
+"""The reference solution as tests see it: every value it gives back is plain data (tensors become numpy).
+
+On the grader, :class:`Reference` runs the hidden solution notebook's cells on the trusted side (never in
+a sandbox). A release records the answers the public tests ask of it (:class:`RecordingReference`), so
+students can run the public tests with :class:`RecordedReference` and no solution at all.
+"""
 from __future__ import annotations
 
+import hashlib
 import types
+from pathlib import Path
 
-from dlgrade.exercise import Exercise
-from dlgrade.notebook import read_notebook, runnable_cells
+import numpy as np
+
+from dlgrade.protocol import encode, pack, read_message, decode
 
 
-def load_reference(exercise: Exercise) -> types.SimpleNamespace:
-    """Run the solution notebook's setup and graded cells in a fresh namespace and return it."""
+def to_data(value):
+    """Tensors and variables become numpy arrays, recursively through lists, tuples and dicts."""
+    if isinstance(value, dict):
+        return {k: to_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_data(v) for v in value)
+    if hasattr(value, "numpy") and callable(value.numpy):
+        return np.asarray(value.numpy())
+    return value
+
+
+def call_key(name: str, args: tuple, kwargs: dict) -> str:
+    """A stable key for one call: the function's name and the exact bytes of its arguments."""
+    tree, arrays = encode({"args": to_data(args), "kwargs": to_data(kwargs)})
+    return hashlib.sha256(pack({"name": name, "call": tree}, arrays)).hexdigest()
+
+
+class Reference:
+    """Attribute access on the solution's namespace; callables return data."""
+
+    def __init__(self, namespace: types.SimpleNamespace):
+        self.namespace = namespace  # the solution's globals (trusted code only)
+
+    def _call(self, name: str, args: tuple, kwargs: dict):
+        return to_data(getattr(self.namespace, name)(*args, **kwargs))
+
+    def __getattr__(self, name: str):
+        value = getattr(self.namespace, name)
+        if callable(value):
+            return lambda *args, **kwargs: self._call(name, args, kwargs)
+        return to_data(value)
+
+
+class RecordingReference(Reference):
+    """A Reference that remembers every call's answer, for a student bundle."""
+
+    def __init__(self, namespace: types.SimpleNamespace):
+        super().__init__(namespace)
+        self.answers: dict[str, object] = {}
+
+    def _call(self, name: str, args: tuple, kwargs: dict):
+        value = super()._call(name, args, kwargs)
+        self.answers[call_key(name, args, kwargs)] = value
+        return value
+
+    def save(self, path: Path) -> None:
+        tree, arrays = encode(self.answers)
+        path.write_bytes(pack({"answers": tree}, arrays))
+
+
+class RecordedReference:
+    """Replays recorded answers; a call that was not recorded says so instead of guessing."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as handle:
+            header, arrays = read_message(handle.read)
+        self._answers = decode(header["answers"], arrays)
+
+    def __getattr__(self, name: str):
+        def replay(*args, **kwargs):
+            key = call_key(name, args, kwargs)
+            if key not in self._answers:
+                raise LookupError(f"this check needs the grader's reference answer for {name}(...); "
+                                  "it runs when your notebook is graded")
+            return self._answers[key]
+
+        return replay
+
+
+def load_reference(exercise) -> Reference:
+    """Run the solution notebook's setup and graded cells in a fresh namespace (trusted side only)."""
+    from dlgrade.notebook import read_notebook, runnable_cells
+
     namespace: dict = {"__name__": f"dlgrade_reference_{exercise.id}"}
     for cell in runnable_cells(read_notebook(exercise.solution), exercise):
         exec(compile(cell["source"], f"<reference {exercise.id}:{cell['id']}>", "exec"), namespace)
-    return types.SimpleNamespace(**namespace)
+    return Reference(types.SimpleNamespace(**namespace))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from dlgrade.exercise import Exercise
 from dlgrade.proxy import Student, StudentMissing, StudentSession, SubmissionProblem
-from dlgrade.reference import load_reference
+from dlgrade.reference import RecordedReference, RecordingReference, load_reference
 from dlgrade.sandbox.spawn import SandboxError, StudentError
 
 
@@ -52,10 +53,11 @@ def failure_message(error: BaseException) -> str:
 class GradingPlugin:
     """Pytest plugin: provides the fixtures and records an Outcome per test."""
 
-    def __init__(self, *, exercise: Exercise, session: StudentSession):
+    def __init__(self, *, exercise: Exercise, session: StudentSession, record_answers: bool = False):
         self._exercise, self._session = exercise, session
         self.outcomes: list[Outcome] = []
-        self._reference = None
+        self._record_answers = record_answers
+        self.reference_in_use = None
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): points the test is worth")
@@ -67,9 +69,14 @@ class GradingPlugin:
 
     @pytest.fixture(scope="session")
     def reference(self):
-        if self._reference is None:
-            self._reference = load_reference(self._exercise)
-        return self._reference
+        if self.reference_in_use is None:
+            if self._exercise.recorded_answers is not None:
+                self.reference_in_use = RecordedReference(self._exercise.recorded_answers)
+            elif self._record_answers:
+                self.reference_in_use = RecordingReference(load_reference(self._exercise).namespace)
+            else:
+                self.reference_in_use = load_reference(self._exercise)
+        return self.reference_in_use
 
     @pytest.fixture(scope="session")
     def exercise(self):
@@ -103,10 +110,14 @@ class GradingPlugin:
         return Outcome(name, item.nodeid, max_score, round(max_score * fraction, 4), fraction >= 1.0, visibility, output)
 
 
-def run_tests(*, exercise: Exercise, session: StudentSession, include_hidden: bool = True) -> list[Outcome]:
-    """Run the exercise's tests against the student session; returns outcomes in file order."""
+def run_tests(*, exercise: Exercise, session: StudentSession, include_hidden: bool = True,
+              record_answers_to: Path | None = None) -> list[Outcome]:
+    """Run the exercise's tests against the student session; returns outcomes in file order.
+
+    With ``record_answers_to`` the reference's answers are saved there (for a student bundle).
+    """
     files = [exercise.public_tests] + ([exercise.hidden_tests] if include_hidden and exercise.hidden_tests.exists() else [])
-    plugin = GradingPlugin(exercise=exercise, session=session)
+    plugin = GradingPlugin(exercise=exercise, session=session, record_answers=record_answers_to is not None)
     args = [str(f) for f in files] + [
         "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:terminal",
         "-c", os.devnull, "--rootdir", str(exercise.folder), "-W", "ignore::DeprecationWarning",
@@ -114,4 +125,6 @@ def run_tests(*, exercise: Exercise, session: StudentSession, include_hidden: bo
     code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the tests of {exercise.id} could not run (pytest exit code {int(code)})")
+    if record_answers_to is not None and isinstance(plugin.reference_in_use, RecordingReference):
+        plugin.reference_in_use.save(record_answers_to)
     return plugin.outcomes

@@ -14,7 +14,7 @@ def solves_xor(reference, params, X, y) -> bool:
     """Judge trained parameters with the reference forward pass (never the student's own predict)."""
     arrays = {name: as_array(params[name], what=f"trained params[{name!r}]").astype(np.float32)
               for name in ("W1", "b1", "W2", "b2")}
-    return bool(np.all((reference.xor_predict(arrays, X).numpy() > 0.5) == (y > 0.5)))
+    return bool(np.all((reference.xor_predict(arrays, X) > 0.5) == (y > 0.5)))
 
 
 def test_init_xor_params(student):
@@ -49,7 +49,7 @@ def test_or_solved(student, reference, corners, or_labels):
     result = student.train_neuron(corners, or_labels, epochs=100, learning_rate=1.0, seed=1)
     weights = as_array(result["weights"], what="train_neuron(...)['weights']").astype(np.float32).reshape(2, 1)
     bias = np.float32(as_array(result["bias"], what="train_neuron(...)['bias']").reshape(-1)[0])
-    predicted = reference.neuron_predict(corners, weights, bias).numpy() > 0.5
+    predicted = reference.neuron_predict(corners, weights, bias) > 0.5
     assert np.array_equal(predicted, or_labels > 0.5), (
         f"after 100 epochs at learning rate 1.0 the neuron predicts {predicted.astype(int).tolist()} for OR; "
         "expected [0, 1, 1, 1]. Check the gradient step and that the loss uses the logits")

@@ -1,0 +1,129 @@
+"""Student bundles: the template, the public checks, the reference's recorded answers to those checks and
+a README; and a leak scan proving a bundle holds no solution, hidden test, hidden data or weights."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+from dlgrade.exercise import Exercise, load_exercise
+from dlgrade.grade import grade_submission
+
+STUDENT_README = """# {title} ({id})
+
+1. Open `{notebook}` in Jupyter and fill in every cell that says `raise NotImplementedError()`.
+   Keep the function names and arguments; do not delete or copy the graded cells into a new notebook.
+2. Save the notebook, then check it against the public checks:
+
+       dlgrade check {notebook}
+
+   (from a notebook cell: `!dlgrade check {notebook}`). Each check prints pass or fail and a hint.
+   The grader runs more checks than these, with other inputs.
+3. Submit `{notebook}`{extra}.
+"""
+SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
+WEIGHT_SUFFIXES = (".h5", ".keras", ".pb", ".ckpt", ".npz", ".pkl", ".pt")
+
+
+def _public_config(exercise: Exercise) -> str:
+    """The bundle's exercise.toml: what the checks need, without the grader's notes on hidden tests."""
+    limits = exercise.limits
+    return "\n".join([
+        f"id = {json.dumps(exercise.id)}",
+        f"title = {json.dumps(exercise.title)}",
+        f"notebook = {json.dumps(exercise.notebook)}",
+        f"graded_cells = [{', '.join(json.dumps(c) for c in exercise.graded_cells)}]",
+        "",
+        "[limits]",
+        f"call_timeout_s = {limits.call_timeout_s}",
+        f"startup_timeout_s = {limits.startup_timeout_s}",
+        f"submission_timeout_s = {limits.submission_timeout_s}",
+        "",
+    ])
+
+
+def build_bundle(*, exercise_id: str, out_dir: Path) -> Path:
+    """Write ``out_dir/<id>/`` and ``out_dir/<id>.zip``; returns the zip. Refuses to ship a leaking bundle."""
+    exercise = load_exercise(exercise_id)
+    folder = out_dir / exercise.id
+    if folder.exists():
+        shutil.rmtree(folder)
+    checks = folder / "checks"
+    checks.mkdir(parents=True)
+    shutil.copy(exercise.template, folder / exercise.notebook)
+    (folder / "README.md").write_text(STUDENT_README.format(id=exercise.id, title=exercise.title,
+                                                            notebook=exercise.notebook, extra=""))
+    shutil.copy(exercise.public_tests, checks / "test_public.py")
+    if (exercise.folder / "conftest.py").exists():
+        shutil.copy(exercise.folder / "conftest.py", checks / "conftest.py")
+    (checks / "exercise.toml").write_text(_public_config(exercise))
+    with tempfile.TemporaryDirectory(prefix="dlgrade-release-") as scratch:
+        grade_submission(submission=exercise.solution, exercise=exercise, out_dir=Path(scratch),
+                         include_hidden=False, record_answers_to=checks / "reference_answers.dlg")
+    leaks = scan_for_leaks(folder, exercises=[exercise])
+    if leaks:
+        raise RuntimeError(f"{exercise.id}: the bundle would leak: " + "; ".join(leaks))
+    archive = out_dir / f"{exercise.id}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                bundle.write(path, str(path.relative_to(out_dir)))
+    return archive
+
+
+def _hidden_fingerprints(exercise: Exercise) -> dict[str, str]:
+    """SHA-256 of every file that must never ship: solutions, hidden tests, mutants, variants."""
+    files = [p for p in exercise.solution.parent.rglob("*") if p.is_file()]
+    files += [exercise.hidden_tests] if exercise.hidden_tests.exists() else []
+    for kind in ("mutants", "variants"):
+        files += [p for p in (exercise.folder / kind).glob("*") if p.is_file()]
+    return {hashlib.sha256(p.read_bytes()).hexdigest(): str(p.relative_to(exercise.root)) for p in files}
+
+
+def _solution_cells(exercise: Exercise) -> set[str]:
+    notebook = nbformat.read(exercise.solution, as_version=4)
+    return {c.source.strip() for c in notebook.cells
+            if c.metadata.get("nbgrader", {}).get("solution") and "BEGIN SOLUTION" in c.source}
+
+
+def _hidden_test_names(exercise: Exercise) -> set[str]:
+    if not exercise.hidden_tests.exists():
+        return set()
+    public = exercise.public_tests.read_text()
+    return {line.split("(")[0][4:] for line in exercise.hidden_tests.read_text().splitlines()
+            if line.startswith("def test_") and line.split("(")[0][4:] not in public}
+
+
+def scan_for_leaks(folder: Path, *, exercises: list[Exercise]) -> list[str]:
+    """Every way ``folder`` (an unpacked bundle) gives away hidden material; empty when it is clean."""
+    leaks = []
+    fingerprints, solution_cells, hidden_names = {}, set(), set()
+    for exercise in exercises:
+        fingerprints.update(_hidden_fingerprints(exercise))
+        solution_cells |= _solution_cells(exercise)
+        hidden_names |= _hidden_test_names(exercise)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = str(path.relative_to(folder))
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() in fingerprints:
+            leaks.append(f"{name} is a copy of {fingerprints[hashlib.sha256(data).hexdigest()]}")
+        if path.name == "test_hidden.py" or path.parts[-2:-1] == ("solutions",):
+            leaks.append(f"{name} is hidden material by its name")
+        if path.suffix in WEIGHT_SUFFIXES:
+            leaks.append(f"{name} looks like weights or data")
+        text = data.decode("utf-8", "replace")
+        leaks += [f"{name} holds a {marker!r} region" for marker in SECRET_MARKERS if marker in text]
+        leaks += [f"{name} names the hidden test {test}" for test in sorted(hidden_names) if test in text]
+        if path.suffix == ".ipynb":
+            try:
+                cells = {c.source.strip() for c in nbformat.reads(text, as_version=4).cells}
+            except Exception:
+                cells = set()
+            if cells & solution_cells:
+                leaks.append(f"{name} holds a solution cell")
+    return leaks

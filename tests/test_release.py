@@ -1,0 +1,83 @@
+"""Student bundles: contents, the leak scan (each kind of leak planted), and the public checks students
+run with `dlgrade check` from the bundle alone (the reference's answers replayed, no solution)."""
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlgrade.exercise import load_exercise
+from dlgrade.mutants import load_patches, write_patched
+from dlgrade.release import scan_for_leaks
+
+EXERCISE = load_exercise("ch04_xor")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("release")
+    subprocess.run([sys.executable, "-m", "dlgrade", "release", "ch04_xor", "--out", str(out)], check=True,
+                   capture_output=True)
+    return out
+
+
+def check(notebook: Path, checks: Path) -> str:
+    done = subprocess.run([sys.executable, "-m", "dlgrade", "check", str(notebook), "--checks", str(checks)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_bundle_contents(bundle):
+    names = set(zipfile.ZipFile(bundle / "ch04_xor.zip").namelist())
+    assert names == {"ch04_xor/ch04_xor.ipynb", "ch04_xor/README.md", "ch04_xor/checks/exercise.toml",
+                     "ch04_xor/checks/test_public.py", "ch04_xor/checks/conftest.py",
+                     "ch04_xor/checks/reference_answers.dlg"}
+    assert (bundle / "ch04_xor" / "ch04_xor.ipynb").read_text() == EXERCISE.template.read_text()
+    assert scan_for_leaks(bundle / "ch04_xor", exercises=[EXERCISE]) == []
+
+
+def plant(bundle: Path, tmp_path: Path, name: str, content: bytes) -> list[str]:
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle / "ch04_xor", copy)
+    (copy / name).parent.mkdir(parents=True, exist_ok=True)
+    (copy / name).write_bytes(content)
+    return scan_for_leaks(copy, exercises=[EXERCISE])
+
+
+def solution_in_template() -> bytes:
+    template = nbformat.read(EXERCISE.template, as_version=4)
+    solution = nbformat.read(EXERCISE.solution, as_version=4)
+    template.cells = [s if s.metadata.get("dlgrade", {}).get("id") == "xor_model" else t
+                      for t, s in zip(template.cells, solution.cells)]
+    return nbformat.writes(template).encode()
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("extra/ch04_xor.ipynb", EXERCISE.solution.read_bytes(), "is a copy of solutions/ch04_xor/ch04_xor.ipynb"),
+    ("checks/test_hidden.py", EXERCISE.hidden_tests.read_bytes(), "hidden material by its name"),
+    ("checks/more_checks.py", b"def test_training_solves_xor(student):\n    pass\n", "names the hidden test"),
+    ("notes.txt", b"### BEGIN SOLUTION\nreturn 1\n### END SOLUTION\n", "'### BEGIN SOLUTION' region"),
+    ("xor.weights.h5", b"\x89HDF\r\n", "looks like weights or data"),
+    ("ch04_xor.ipynb", None, "holds a solution cell"),
+    ("mutant.toml", (EXERCISE.folder / "mutants" / "neuron_per_row.toml").read_bytes(), "is a copy of"),
+])
+def test_each_planted_leak_is_found(bundle, tmp_path, name, content, expected):
+    leaks = plant(bundle, tmp_path, name, content if content is not None else solution_in_template())
+    assert any(expected in leak for leak in leaks), leaks
+
+
+def test_public_checks_run_from_the_bundle_alone(bundle, tmp_path):
+    checks = bundle / "ch04_xor" / "checks"
+    assert "total 0/8" in check(bundle / "ch04_xor" / "ch04_xor.ipynb", checks)
+    solved = tmp_path / "solved.ipynb"
+    shutil.copy(EXERCISE.solution, solved)
+    assert "total 8/8" in check(solved, checks)
+    mutant = next(p for p in load_patches(EXERCISE.folder / "mutants") if p.name == "neuron_per_row")
+    wrong = write_patched(exercise=EXERCISE, patch=mutant, out_dir=tmp_path / "mutant")
+    output = check(wrong, checks)
+    assert "total 8/8" not in output and "differ beyond tolerance" in output
