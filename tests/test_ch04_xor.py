@@ -1,5 +1,6 @@
-"""ch04_xor end to end: reference = full marks, template = zero, mutants lose what they declare,
-the honest variant keeps full marks, and a regrade gives the same score."""
+"""ch04_xor specifics: its mutants and variants exist, a regrade gives the same results, results.json
+follows Gradescope's schema, and the CLI's exit codes. (test_verify.py grades the reference, the
+template, the mutants and the variants.)"""
 import json
 import subprocess
 import sys
@@ -8,22 +9,7 @@ import pytest
 
 from dlgrade.exercise import load_exercise
 from dlgrade.mutants import load_patches
-from dlgrade.verify import grade_in_subprocess, verify_exercise
-
-
-@pytest.fixture(scope="module")
-def verification(tmp_path_factory):
-    return {check.subject: check for check in verify_exercise(exercise_id="ch04_xor",
-                                                              work_dir=tmp_path_factory.mktemp("verify"))}
-
-
-def test_reference_earns_full_marks(verification):
-    check = verification["reference"]
-    assert check.ok and check.score == check.max_score == 16, check.detail
-
-
-def test_template_earns_zero(verification):
-    assert verification["template"].ok and verification["template"].score == 0
+from dlgrade.verify import grade_in_subprocess
 
 
 def test_there_are_at_least_four_mutants_and_a_variant():
@@ -31,18 +17,6 @@ def test_there_are_at_least_four_mutants_and_a_variant():
     assert len(load_patches(exercise.folder / "mutants")) >= 4
     assert all(p.must_fail for p in load_patches(exercise.folder / "mutants"))
     assert load_patches(exercise.folder / "variants")
-
-
-@pytest.mark.parametrize("name", [p.name for p in load_patches(load_exercise("ch04_xor").folder / "mutants")])
-def test_mutant_loses_points(verification, name):
-    check = verification[f"mutant {name}"]
-    assert check.ok and check.score < check.max_score, check.detail
-
-
-@pytest.mark.parametrize("name", [p.name for p in load_patches(load_exercise("ch04_xor").folder / "variants")])
-def test_honest_variant_keeps_full_marks(verification, name):
-    check = verification[f"variant {name}"]
-    assert check.ok, f"variant {name} failed: {check.detail}"
 
 
 def test_regrading_gives_identical_results(tmp_path):

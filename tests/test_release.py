@@ -81,3 +81,30 @@ def test_public_checks_run_from_the_bundle_alone(bundle, tmp_path):
     wrong = write_patched(exercise=EXERCISE, patch=mutant, out_dir=tmp_path / "mutant")
     output = check(wrong, checks)
     assert "total 8/8" not in output and "differ beyond tolerance" in output
+
+
+def pack(notebook: Path, checks: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dlgrade", "pack", str(notebook), "--checks", str(checks)],
+                          capture_output=True, text=True)
+
+
+def test_pack_builds_the_submission_and_refuses_what_is_missing_or_too_large(bundle, tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(bundle / "ch04_xor", student)
+    config = student / "checks" / "exercise.toml"
+    config.write_text(config.read_text().replace("files = []", 'files = ["xor.weights.h5"]')
+                      .replace("submission_bytes = ", "submission_bytes = 4000000 #"))
+    notebook = student / "ch04_xor.ipynb"
+    missing = pack(notebook, student / "checks")
+    assert missing.returncode != 0
+    assert "xor.weights.h5 not found beside ch04_xor.ipynb; save it" in missing.stderr
+    (student / "xor.weights.h5").write_bytes(b"0" * 1000)
+    done = pack(notebook, student / "checks")
+    assert done.returncode == 0, done.stderr
+    assert set(zipfile.ZipFile(student / "ch04_xor-submission.zip").namelist()) == {"ch04_xor.ipynb", "xor.weights.h5"}
+    (student / "xor.weights.h5").write_bytes(b"0" * 5_000_000)
+    too_large = pack(notebook, student / "checks")
+    assert too_large.returncode != 0 and "the limit is 3 MiB" in too_large.stderr
+    (student / "broken.ipynb").write_text("{not json")
+    broken = pack(student / "broken.ipynb", student / "checks")
+    assert broken.returncode != 0 and "not a valid Jupyter notebook" in broken.stderr

@@ -148,6 +148,22 @@ def check(notebook: Path, checks: Path | None) -> None:
 
 
 @main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--checks", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="the bundle's checks folder (default: checks/ beside the notebook)")
+def pack(notebook: Path, checks: Path | None) -> None:
+    """Build the zip to submit: NOTEBOOK plus the files the exercise asks for."""
+    from dlgrade.exercise import load_bundle_exercise
+    from dlgrade.pack import PackProblem, pack_submission
+
+    exercise = load_bundle_exercise(checks or notebook.resolve().parent / "checks")
+    try:
+        click.echo(f"wrote {pack_submission(notebook=notebook, exercise=exercise)}")
+    except PackProblem as problem:
+        raise click.ClickException(str(problem)) from None
+
+
+@main.command()
 @click.argument("exercise_id")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("autograder.zip"), show_default=True)
 def gradescope(exercise_id: str, out: Path) -> None:

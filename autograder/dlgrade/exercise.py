@@ -55,6 +55,7 @@ class Exercise:
     template: Path | None
     recorded_answers: Path | None = None
     hidden: tuple[Path, ...] = ()
+    submit_files: tuple[str, ...] = ()
     late_policy: LatePolicy = field(default_factory=LatePolicy)
 
     @property
@@ -82,6 +83,7 @@ def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **
         root=root,
         folder=folder,
         late_policy=LatePolicy.from_config(config.get("deadline", {})),
+        submit_files=tuple(config.get("submission", {}).get("files", [])),
         **paths,
     )
 

@@ -24,7 +24,8 @@ STUDENT_README = """# {title} ({id})
 
    (from a notebook cell: `!dlgrade check {notebook}`). Each check prints pass or fail and a hint.
    The grader runs more checks than these, with other inputs.
-3. Submit `{notebook}`{extra}.
+3. Submit `{notebook}`{extra}: `dlgrade pack {notebook}` checks that everything is there and writes
+   the zip to upload.
 """
 SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
 WEIGHT_SUFFIXES = (".h5", ".keras", ".pb", ".ckpt", ".npz", ".pkl", ".pt")
@@ -39,10 +40,14 @@ def _public_config(exercise: Exercise) -> str:
         f"notebook = {json.dumps(exercise.notebook)}",
         f"graded_cells = [{', '.join(json.dumps(c) for c in exercise.graded_cells)}]",
         "",
+        "[submission]",
+        f"files = [{', '.join(json.dumps(f) for f in exercise.submit_files)}]",
+        "",
         "[limits]",
         f"call_timeout_s = {limits.call_timeout_s}",
         f"startup_timeout_s = {limits.startup_timeout_s}",
         f"submission_timeout_s = {limits.submission_timeout_s}",
+        f"submission_bytes = {limits.submission_bytes}",
         "",
     ])
 
@@ -56,8 +61,9 @@ def build_bundle(*, exercise_id: str, out_dir: Path) -> Path:
     checks = folder / "checks"
     checks.mkdir(parents=True)
     shutil.copy(exercise.template, folder / exercise.notebook)
+    extra = "".join(f" and `{name}`" for name in exercise.submit_files)
     (folder / "README.md").write_text(STUDENT_README.format(id=exercise.id, title=exercise.title,
-                                                            notebook=exercise.notebook, extra=""))
+                                                            notebook=exercise.notebook, extra=extra))
     shutil.copy(exercise.public_tests, checks / "test_public.py")
     if (exercise.folder / "conftest.py").exists():
         shutil.copy(exercise.folder / "conftest.py", checks / "conftest.py")

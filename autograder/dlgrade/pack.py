@@ -1,0 +1,37 @@
+"""Build the file a student submits: the notebook plus the files the exercise asks for (trained weights),
+refusing with a clear message when one is missing, too large, or the notebook is not gradable."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from dlgrade.exercise import Exercise
+from dlgrade.notebook import NotebookProblem, read_notebook, runnable_cells
+
+
+class PackProblem(Exception):
+    """Why the submission cannot be packed; the message says what to do."""
+
+
+def pack_submission(*, notebook: Path, exercise: Exercise, out: Path | None = None) -> Path:
+    """Write ``<notebook stem>-submission.zip`` beside the notebook (or ``out``) and return its path."""
+    try:
+        runnable_cells(read_notebook(notebook), exercise)
+    except NotebookProblem as problem:
+        raise PackProblem(str(problem)) from None
+    files = [notebook]
+    for name in exercise.submit_files:
+        path = notebook.parent / name
+        if not path.is_file():
+            raise PackProblem(f"{exercise.id}: {name} not found beside {notebook.name}; save it from your "
+                              f"notebook (model.save_weights({name!r}) for weights) and pack again")
+        files.append(path)
+    total = sum(p.stat().st_size for p in files)
+    if total > exercise.limits.submission_bytes:
+        raise PackProblem(f"{exercise.id}: the submission is {total >> 20} MiB; the limit is "
+                          f"{exercise.limits.submission_bytes >> 20} MiB")
+    out = out or notebook.parent / f"{notebook.stem}-submission.zip"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in files:
+            bundle.write(path, path.name)
+    return out
