@@ -43,8 +43,8 @@ def test_cli_exits_zero_for_a_zero_score_and_nonzero_for_an_unknown_exercise(tmp
     exercise = load_exercise("ch04_xor")
     ok = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(exercise.template), "--exercise", "ch04_xor",
                          "--out", str(tmp_path / "a"), "--public-only"], capture_output=True, text=True)
-    assert ok.returncode == 0 and "total 0/8" in ok.stdout
-    assert json.loads((tmp_path / "a" / "results.json").read_text())["max_score"] == 8
+    assert ok.returncode == 0 and "total 0/9" in ok.stdout
+    assert json.loads((tmp_path / "a" / "results.json").read_text())["max_score"] == 9
     bad = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(exercise.template), "--exercise", "ch99_nope",
                           "--out", str(tmp_path / "b")], capture_output=True, text=True)
     assert bad.returncode != 0 and "unknown exercise" in bad.stderr

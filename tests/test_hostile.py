@@ -84,4 +84,6 @@ def test_hostile_submission_is_contained(name, tmp_path):
     assert snapshot(ROOT) == before, "grading changed files outside its output folder"
     assert (stray.exists() and stray.stat().st_mtime_ns) == stray_before
     assert sandbox_processes() == []
-    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["feedback.html", "results.json"]
+    page = (out / "feedback.html").read_text()
+    assert "LEAKED" not in page and "<script" not in page

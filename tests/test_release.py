@@ -73,14 +73,14 @@ def test_each_planted_leak_is_found(bundle, tmp_path, name, content, expected):
 
 def test_public_checks_run_from_the_bundle_alone(bundle, tmp_path):
     checks = bundle / "ch04_xor" / "checks"
-    assert "total 0/8" in check(bundle / "ch04_xor" / "ch04_xor.ipynb", checks)
+    assert "total 0/9" in check(bundle / "ch04_xor" / "ch04_xor.ipynb", checks)
     solved = tmp_path / "solved.ipynb"
     shutil.copy(EXERCISE.solution, solved)
-    assert "total 8/8" in check(solved, checks)
+    assert "total 9/9" in check(solved, checks)
     mutant = next(p for p in load_patches(EXERCISE.folder / "mutants") if p.name == "neuron_per_row")
     wrong = write_patched(exercise=EXERCISE, patch=mutant, out_dir=tmp_path / "mutant")
     output = check(wrong, checks)
-    assert "total 8/8" not in output and "differ beyond tolerance" in output
+    assert "total 9/9" not in output and "differ beyond tolerance" in output
 
 
 def pack(notebook: Path, checks: Path) -> subprocess.CompletedProcess:

@@ -1,4 +1,5 @@
-"""Grade one submission: validate, extract graded cells, start the sandbox, run trusted tests, score."""
+"""Grade one submission: validate, extract graded cells, start the sandbox, run trusted tests, score,
+and write results.json and feedback.html."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from dlgrade import __version__
 from dlgrade.exercise import Exercise, load_exercise
+from dlgrade.feedback import render_feedback
 from dlgrade.notebook import NotebookProblem, find_notebook, missing_graded_cells, read_notebook, runnable_cells
 from dlgrade.proxy import StudentSession
 from dlgrade.results import build_results, write_results
@@ -67,4 +69,7 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
     results = build_results(outcomes=outcomes, exercise_id=exercise.id, seconds=time.monotonic() - started,
                             notices=notices, grader_version=__version__, isolation=session.isolation)
     write_results(results, out_dir)
+    page = render_feedback(results=results, figures={o.test_id: o.figures for o in outcomes},
+                           title=f"{exercise.id}: {exercise.title}")
+    (out_dir / "feedback.html").write_text(page)
     return results

@@ -1,7 +1,7 @@
 """Run an exercise's pytest modules on the trusted side and collect one outcome per test.
 
-Tests ask for fixtures by name: ``student`` (the proxy), ``reference`` (the hidden solution),
-``exercise`` (its config) and ``credit`` (partial credit). Points come from ``@pytest.mark.points(n)``
+Tests ask for fixtures by name: ``student`` (the proxy), ``reference`` (the hidden solution, as data),
+``exercise`` (its config), ``credit`` (partial credit) and ``feedback`` (plots for the feedback page). Points come from ``@pytest.mark.points(n)``
 (default 1), visibility from ``@pytest.mark.visibility(...)`` or the file (public tests are visible,
 hidden tests get the exercise's ``hidden_visibility``). Assertion rewriting is off, so a failure shows
 the test's own message and never the test's source.
@@ -9,12 +9,13 @@ the test's own message and never the test's source.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from dlgrade.exercise import Exercise
+from dlgrade.feedback import Feedback
 from dlgrade.proxy import Student, StudentMissing, StudentSession, SubmissionProblem
 from dlgrade.reference import RecordedReference, RecordingReference, load_reference
 from dlgrade.sandbox.spawn import SandboxError, StudentError
@@ -31,6 +32,7 @@ class Outcome:
     passed: bool
     visibility: str
     output: str
+    figures: list[dict] = field(default_factory=list)
 
 
 class Credit:
@@ -83,6 +85,11 @@ class GradingPlugin:
         return self._exercise
 
     @pytest.fixture
+    def feedback(self, request):
+        request.node.dlgrade_feedback = Feedback()
+        return request.node.dlgrade_feedback
+
+    @pytest.fixture
     def credit(self, request):
         request.node.dlgrade_credit = Credit()
         return request.node.dlgrade_credit
@@ -103,11 +110,14 @@ class GradingPlugin:
         doc = (item.function.__doc__ or "").strip().splitlines()
         name = doc[0] if doc else item.name
         credit = getattr(item, "dlgrade_credit", None)
+        figures = getattr(item, "dlgrade_feedback", Feedback()).figures
         if call.excinfo is not None:
-            return Outcome(name, item.nodeid, max_score, 0.0, False, visibility, failure_message(call.excinfo.value))
+            return Outcome(name, item.nodeid, max_score, 0.0, False, visibility, failure_message(call.excinfo.value),
+                           figures)
         fraction = credit.fraction if credit else 1.0
         output = credit.message if credit else ""
-        return Outcome(name, item.nodeid, max_score, round(max_score * fraction, 4), fraction >= 1.0, visibility, output)
+        return Outcome(name, item.nodeid, max_score, round(max_score * fraction, 4), fraction >= 1.0, visibility,
+                       output, figures)
 
 
 def run_tests(*, exercise: Exercise, session: StudentSession, include_hidden: bool = True,

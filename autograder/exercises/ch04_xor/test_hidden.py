@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, assert_gradients_close, assert_loss_decreases, numerical_gradients
+from dlgrade.checks import as_array, assert_gradients_close, numerical_gradients
 
 # See exercise.toml for the measurements behind these numbers.
 XOR_STARTS = (0, 1, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -53,14 +53,6 @@ def test_or_solved(student, reference, corners, or_labels):
     assert np.array_equal(predicted, or_labels > 0.5), (
         f"after 100 epochs at learning rate 1.0 the neuron predicts {predicted.astype(int).tolist()} for OR; "
         "expected [0, 1, 1, 1]. Check the gradient step and that the loss uses the logits")
-
-
-def test_training_loss_decreases(student, corners, xor_labels, xor_start):
-    """train_xor lowers the loss from a given start"""
-    # Reference from this start: 0.757 -> 0.013 over 100 epochs (a 98 % drop); we ask for half.
-    result = student.train_xor(corners, xor_labels, xor_start(1), epochs=100, learning_rate=XOR_LEARNING_RATE,
-                               momentum=XOR_MOMENTUM)
-    assert_loss_decreases(result["losses"], what="train_xor(...)['losses'] over 100 epochs", min_relative_drop=0.5)
 
 
 @pytest.mark.points(3)

@@ -1,0 +1,111 @@
+"""One self-contained, offline HTML page per submission: the total, every visible check with its message
+and plots, and for hidden checks only their name and pass/fail. Plots are drawn here, on the trusted side,
+from data the tests collected (``feedback`` fixture); nothing from the sandbox is rendered as HTML."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; color: #222; }}
+h1 {{ font-size: 1.4rem; }} .total {{ font-size: 1.2rem; margin-bottom: 1.5rem; }}
+.check {{ border: 1px solid #ddd; border-left: 6px solid #c0392b; border-radius: 4px; padding: .6rem 1rem;
+          margin: .6rem 0; }}
+.check.passed {{ border-left-color: #27ae60; }} .score {{ float: right; font-weight: bold; }}
+pre {{ white-space: pre-wrap; background: #f7f7f7; padding: .5rem; border-radius: 4px; }}
+img {{ max-width: 100%; }} .hidden {{ color: #666; }}
+</style></head><body>
+<h1>{title}</h1>
+<div class="total">Total: <strong>{score:g} / {max_score:g}</strong></div>
+{notices}
+{checks}
+</body></html>
+"""
+
+
+class Feedback:
+    """What a test hands to the feedback page: ``line_plot(...)``, ``image_grid(...)``, ``matrix(...)``."""
+
+    def __init__(self):
+        self.figures: list[dict] = []
+
+    def line_plot(self, title: str, series: dict[str, list[float]], *, xlabel: str = "", ylabel: str = "") -> None:
+        self.figures.append({"kind": "lines", "title": title, "xlabel": xlabel, "ylabel": ylabel,
+                             "series": {k: np.asarray(v, dtype=float).ravel() for k, v in series.items()}})
+
+    def matrix(self, title: str, values, *, labels: list[str] | None = None) -> None:
+        self.figures.append({"kind": "matrix", "title": title, "values": np.asarray(values, dtype=float),
+                             "labels": labels})
+
+    def image_grid(self, title: str, images, *, captions: list[str] | None = None) -> None:
+        self.figures.append({"kind": "images", "title": title, "images": np.asarray(images, dtype=float),
+                             "captions": captions})
+
+
+def _draw(figure: dict) -> str:
+    """One figure as a base64 PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if figure["kind"] == "images":
+        images = figure["images"][:32]
+        columns = min(8, len(images))
+        rows = -(-len(images) // columns)
+        fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows), squeeze=False)
+        for index, axis in enumerate(axes.ravel()):
+            axis.axis("off")
+            if index < len(images):
+                axis.imshow(np.squeeze(images[index]), cmap="gray")
+                if figure["captions"]:
+                    axis.set_title(str(figure["captions"][index])[:20], fontsize=7)
+    else:
+        fig, axis = plt.subplots(figsize=(6, 3.5))
+        if figure["kind"] == "lines":
+            for label, values in figure["series"].items():
+                axis.plot(values, label=label)
+            axis.set_xlabel(figure["xlabel"])
+            axis.set_ylabel(figure["ylabel"])
+            axis.legend(fontsize=8)
+        else:
+            axis.imshow(figure["values"], cmap="Blues")
+            for (i, j), value in np.ndenumerate(figure["values"]):
+                axis.text(j, i, f"{value:g}", ha="center", va="center", fontsize=7)
+            if figure["labels"]:
+                ticks = range(len(figure["labels"]))
+                axis.set_xticks(ticks, figure["labels"], rotation=45, fontsize=7)
+                axis.set_yticks(ticks, figure["labels"], fontsize=7)
+    fig.suptitle(figure["title"])
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str) -> str:
+    """The page for one graded submission; ``figures`` maps a test id to the figures its test made."""
+    blocks = []
+    for test in results["tests"]:
+        visible = test["visibility"] == "visible"
+        status = test["status"]
+        head = (f'<span class="score">{test["score"]:g} / {test["max_score"]:g}</span>'
+                f"<strong>{html.escape(test['name'])}</strong> — {status}")
+        body = ""
+        if visible:
+            if test["output"]:
+                body += f"<pre>{html.escape(test['output'])}</pre>"
+            for figure in figures.get(test["extra_data"]["test_id"], []):
+                body += f'<img alt="{html.escape(figure["title"])}" src="data:image/png;base64,{_draw(figure)}">'
+        else:
+            body = '<div class="hidden">hidden check: details after grades are published</div>'
+        blocks.append(f'<div class="check {status}">{head}{body}</div>')
+    notices = f"<pre>{html.escape(results['output'])}</pre>" if results.get("output") else ""
+    return PAGE.format(title=html.escape(title), score=results["score"], max_score=results["max_score"],
+                       notices=notices, checks="\n".join(blocks))
