@@ -108,3 +108,29 @@ def test_killed_batch_resumes_and_keeps_one_result_per_submission(class_folder, 
     for student, row in rows.items():
         results = json.loads((out / student / "results.json").read_text())
         assert float(row["ch04_xor:raw"]) == results["score"]
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
+    course = ROOT / "tests" / "course"
+    folder = tmp_path / "class"
+    for index in range(8):
+        (folder / f"student{index}").mkdir(parents=True)
+        shutil.copy(course / "solutions" / "demo" / "demo.ipynb", folder / f"student{index}" / "demo.ipynb")
+    gradebook, out = tmp_path / "grades.sqlite", tmp_path / "out"
+    env = dict(os.environ, DLGRADE_COURSE_ROOT=str(course))
+    command = [sys.executable, "-m", "dlgrade", "grade", str(folder), "--exercise", "demo", "--gradebook",
+               str(gradebook), "--out", str(out), "--jobs", "2"]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while graded_count(gradebook) < 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    first.send_signal(signal.SIGINT)
+    output, _ = first.communicate(timeout=120)
+    assert first.returncode == 130 and "stopped: run the same command again" in output, output[-2000:]
+    stopped_at = graded_count(gradebook)
+    assert 1 <= stopped_at < 8
+    leftovers = subprocess.run(["pgrep", "-f", f"dlgrade grade .*{folder}"], capture_output=True, text=True).stdout
+    assert leftovers.strip() == ""
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0 and f"{8 - stopped_at} graded, {stopped_at} already in the gradebook" in second.stdout
+    assert graded_count(gradebook) == 8

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import click
@@ -95,8 +96,11 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
         if key in overrides:
             extra += [flag, str(overrides[key])]
     os.environ[DIE_WITH_PARENT] = "1"
-    summary = grade_batch(paths=paths, exercise_id=exercise_id, gradebook=gradebook, out_root=out_dir, jobs=jobs,
-                          regrade=regrade, regrade_student=regrade_student, extra_args=extra)
+    try:
+        summary = grade_batch(paths=paths, exercise_id=exercise_id, gradebook=gradebook, out_root=out_dir,
+                              jobs=jobs, regrade=regrade, regrade_student=regrade_student, extra_args=extra)
+    except (ValueError, zipfile.BadZipFile) as error:
+        raise click.ClickException(f"cannot read the submissions: {error}") from None
     console = Console()
     console.print(f"{summary.found} submissions: {len(summary.graded)} graded, {len(summary.skipped)} already in "
                   f"the gradebook, {len(summary.failed)} failed to grade")
