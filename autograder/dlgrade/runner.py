@@ -1,9 +1,9 @@
 """Run an exercise's pytest modules on the trusted side and collect one outcome per test.
 
 Tests ask for fixtures by name: ``student`` (the proxy), ``reference`` (the hidden solution, as data),
-``exercise`` (its config), ``credit`` (partial credit) and ``feedback`` (plots for the feedback page). Points come from ``@pytest.mark.points(n)``
-(default 1), visibility from ``@pytest.mark.visibility(...)`` or the file (public tests are visible,
-hidden tests get the exercise's ``hidden_visibility``). Assertion rewriting is off, so a failure shows
+``exercise`` (its config), ``credit`` (partial credit) and ``feedback`` (plots for the feedback page).
+Points come from ``@pytest.mark.points(n)`` (default 1), visibility from ``@pytest.mark.visibility(...)``
+or the file (public tests are visible, hidden tests get the exercise's ``hidden_visibility``). Assertion rewriting is off, so a failure shows
 the test's own message and never the test's source.
 """
 from __future__ import annotations
