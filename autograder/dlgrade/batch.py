@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dlgrade.collect import FoundSubmission, collect_submissions
 from dlgrade.exercise import load_exercise
+from dlgrade.grade import ensure_reference_answers
 from dlgrade.gradebook import is_graded, open_gradebook, record
 
 
@@ -78,6 +79,7 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                 show_progress: bool = True) -> BatchSummary:
     """Grade every submission under ``paths`` with ``jobs`` in parallel, recording each in ``gradebook``."""
     exercise = load_exercise(exercise_id)
+    ensure_reference_answers(exercise)
     summary = BatchSummary()
     engine = open_gradebook(gradebook)
     with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as scratch, Session(engine) as session:

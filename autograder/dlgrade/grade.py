@@ -73,3 +73,17 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
                            title=f"{exercise.id}: {exercise.title}")
     (out_dir / "feedback.html").write_text(page)
     return results
+
+
+def ensure_reference_answers(exercise: Exercise) -> Path:
+    """Record the reference's answers to every test's calls once (by grading the solution), so that later
+    gradings replay them instead of loading the solution and TensorFlow on the trusted side."""
+    from dlgrade.reference import answers_cache_path
+
+    cache = answers_cache_path(exercise)
+    if not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="dlgrade-answers-") as scratch:
+            grade_submission(submission=exercise.solution, exercise=exercise, out_dir=Path(scratch),
+                             record_answers_to=cache)
+    return cache

@@ -38,7 +38,8 @@ def build_gradescope_zip(*, exercise_id: str, out: Path) -> Path:
     root = exercise.root
     members: list[Path] = [root / name for name in COURSE_FILES]
     for folder in (root / "autograder" / "dlgrade", exercise.folder, exercise.solution.parent):
-        members += [p for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+        members += [p for p in sorted(folder.rglob("*"))
+                    if p.is_file() and "__pycache__" not in p.parts and ".answers" not in p.parts]
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
         for script, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(exercise_id=exercise_id))):

@@ -17,7 +17,7 @@ import pytest
 from dlgrade.exercise import Exercise
 from dlgrade.feedback import Feedback
 from dlgrade.proxy import Student, StudentMissing, StudentSession, SubmissionProblem
-from dlgrade.reference import RecordedReference, RecordingReference, load_reference
+from dlgrade.reference import RecordedReference, RecordingReference, answers_cache_path, load_reference
 from dlgrade.sandbox.spawn import SandboxError, StudentError
 
 
@@ -72,10 +72,13 @@ class GradingPlugin:
     @pytest.fixture(scope="session")
     def reference(self):
         if self.reference_in_use is None:
+            cache = answers_cache_path(self._exercise) if self._exercise.solution else None
             if self._exercise.recorded_answers is not None:
                 self.reference_in_use = RecordedReference(self._exercise.recorded_answers)
             elif self._record_answers:
                 self.reference_in_use = RecordingReference(load_reference(self._exercise).namespace)
+            elif cache is not None and cache.exists():
+                self.reference_in_use = RecordedReference(cache, fallback=lambda: load_reference(self._exercise))
             else:
                 self.reference_in_use = load_reference(self._exercise)
         return self.reference_in_use
