@@ -135,16 +135,26 @@ def release(exercise_ids: tuple[str, ...], out_dir: Path) -> None:
         click.echo(f"wrote {build_bundle(exercise_id=exercise_id, out_dir=out_dir)}")
 
 
+notebook_argument = click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+checks_option = click.option("--checks", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                             help="the bundle's checks folder (default: checks/ beside the notebook)")
+
+
+def _bundle_exercise(notebook: Path, checks: Path | None):
+    """The exercise as the student's bundle describes it."""
+    from dlgrade.exercise import load_bundle_exercise
+
+    return load_bundle_exercise(checks or notebook.resolve().parent / "checks")
+
+
 @main.command()
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--checks", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="the bundle's checks folder (default: checks/ beside the notebook)")
+@notebook_argument
+@checks_option
 def check(notebook: Path, checks: Path | None) -> None:
     """Run the public checks on NOTEBOOK (what a student runs before submitting)."""
-    from dlgrade.exercise import load_bundle_exercise
     from dlgrade.grade import grade_submission
 
-    exercise = load_bundle_exercise(checks or notebook.resolve().parent / "checks")
+    exercise = _bundle_exercise(notebook, checks)
     with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as out_dir:
         results = grade_submission(submission=notebook, exercise=exercise, out_dir=Path(out_dir),
                                    include_hidden=False)
@@ -152,15 +162,13 @@ def check(notebook: Path, checks: Path | None) -> None:
 
 
 @main.command()
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--checks", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="the bundle's checks folder (default: checks/ beside the notebook)")
+@notebook_argument
+@checks_option
 def pack(notebook: Path, checks: Path | None) -> None:
     """Build the zip to submit: NOTEBOOK plus the files the exercise asks for."""
-    from dlgrade.exercise import load_bundle_exercise
     from dlgrade.pack import PackProblem, pack_submission
 
-    exercise = load_bundle_exercise(checks or notebook.resolve().parent / "checks")
+    exercise = _bundle_exercise(notebook, checks)
     try:
         click.echo(f"wrote {pack_submission(notebook=notebook, exercise=exercise)}")
     except PackProblem as problem:
