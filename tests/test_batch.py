@@ -134,3 +134,25 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0 and f"{8 - stopped_at} graded, {stopped_at} already in the gradebook" in second.stdout
     assert graded_count(gradebook) == 8
+
+
+def test_regrade_all_or_one_student(tmp_path):
+    course = ROOT / "tests" / "course"
+    folder = tmp_path / "class"
+    for index in range(2):
+        (folder / f"student{index}").mkdir(parents=True)
+        shutil.copy(course / "solutions" / "demo" / "demo.ipynb", folder / f"student{index}" / "demo.ipynb")
+    env = dict(os.environ, DLGRADE_COURSE_ROOT=str(course))
+    command = [sys.executable, "-m", "dlgrade", "grade", str(folder), "--exercise", "demo", "--gradebook",
+               str(tmp_path / "grades.sqlite"), "--out", str(tmp_path / "out")]
+
+    def run(*extra):
+        done = subprocess.run([*command, *extra], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done.stdout
+
+    assert "2 graded, 0 already in the gradebook" in run()
+    assert "0 graded, 2 already in the gradebook" in run()
+    assert "1 graded, 1 already in the gradebook" in run("--regrade-student", "student1")
+    assert "2 graded, 0 already in the gradebook" in run("--regrade")
+    assert graded_count(tmp_path / "grades.sqlite") == 2
