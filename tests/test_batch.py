@@ -110,16 +110,22 @@ def test_killed_batch_resumes_and_keeps_one_result_per_submission(class_folder, 
         assert float(row["ch04_xor:raw"]) == results["score"]
 
 
-def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
+def demo_class(tmp_path: Path, students: int) -> tuple[Path, list[str], dict]:
+    """A class of demo-course submissions (fast to grade) and the batch command and environment for it."""
     course = ROOT / "tests" / "course"
     folder = tmp_path / "class"
-    for index in range(8):
+    for index in range(students):
         (folder / f"student{index}").mkdir(parents=True)
         shutil.copy(course / "solutions" / "demo" / "demo.ipynb", folder / f"student{index}" / "demo.ipynb")
-    gradebook, out = tmp_path / "grades.sqlite", tmp_path / "out"
-    env = dict(os.environ, DLGRADE_COURSE_ROOT=str(course))
     command = [sys.executable, "-m", "dlgrade", "grade", str(folder), "--exercise", "demo", "--gradebook",
-               str(gradebook), "--out", str(out), "--jobs", "2"]
+               str(tmp_path / "grades.sqlite"), "--out", str(tmp_path / "out")]
+    return folder, command, dict(os.environ, DLGRADE_COURSE_ROOT=str(course))
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
+    folder, command, env = demo_class(tmp_path, 8)
+    command += ["--jobs", "2"]
+    gradebook = tmp_path / "grades.sqlite"
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
     while graded_count(gradebook) < 1 and time.monotonic() < deadline:
@@ -137,14 +143,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
 
 
 def test_regrade_all_or_one_student(tmp_path):
-    course = ROOT / "tests" / "course"
-    folder = tmp_path / "class"
-    for index in range(2):
-        (folder / f"student{index}").mkdir(parents=True)
-        shutil.copy(course / "solutions" / "demo" / "demo.ipynb", folder / f"student{index}" / "demo.ipynb")
-    env = dict(os.environ, DLGRADE_COURSE_ROOT=str(course))
-    command = [sys.executable, "-m", "dlgrade", "grade", str(folder), "--exercise", "demo", "--gradebook",
-               str(tmp_path / "grades.sqlite"), "--out", str(tmp_path / "out")]
+    _, command, env = demo_class(tmp_path, 2)
 
     def run(*extra):
         done = subprocess.run([*command, *extra], env=env, capture_output=True, text=True, timeout=600)
