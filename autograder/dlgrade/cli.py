@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from dlgrade import __version__
+from dlgrade.datasets.commands import data
+from dlgrade.datasets.locate import DatasetMissing
 
 DIE_WITH_PARENT = "DLGRADE_DIE_WITH_PARENT"
 
@@ -84,6 +86,8 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
                                    include_hidden=not public_only, limit_overrides=overrides)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
+    except DatasetMissing as error:
+        raise click.ClickException(str(error)) from None
     print_results(results, console=Console(), title=f"{exercise_id}: {paths[0]}")
 
 
@@ -223,3 +227,6 @@ def verify(exercise_ids: tuple[str, ...]) -> None:
                           f"{check.score:g}/{check.max_score:g}", mark, check.detail)
     console.print(table)
     sys.exit(0 if all_ok else 1)
+
+
+main.add_command(data)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dlgrade.datasets.splits import SplitSpec
 from dlgrade.sandbox.limits import SandboxLimits
 
 
@@ -57,6 +58,8 @@ class Exercise:
     hidden: tuple[Path, ...] = ()
     submit_files: tuple[str, ...] = ()
     late_policy: LatePolicy = field(default_factory=LatePolicy)
+    data: tuple[SplitSpec, ...] = ()
+    bundle_data: tuple[str, ...] = ()
 
     @property
     def public_tests(self) -> Path:
@@ -67,8 +70,23 @@ class Exercise:
         return self.folder / "test_hidden.py"
 
     def hidden_paths(self) -> list[Path]:
-        """What student code must never read: every exercise's tests, every solution."""
-        return list(self.hidden)
+        """What student code must never read: every exercise's tests, every solution, and on the grader
+        every raw copy of a dataset (whose hidden examples are in it) and dlgrade's split cache."""
+        if not self.hidden:
+            return []
+        from dlgrade.datasets.locate import dataset_folders
+
+        return list(self.hidden) + dataset_folders()
+
+    def student_data(self) -> dict[str, Path]:
+        """The student split files the sandbox gets in ``data/``: made from the raw datasets on the grader,
+        shipped in ``data/`` in a student bundle."""
+        from dlgrade.datasets.splits import split_files, student_file_name
+
+        if self.data:
+            return {student_file_name(spec.dataset): split_files(spec)[0] for spec in self.data}
+        shipped = {name: self.root / "data" / name for name in self.bundle_data}
+        return {name: path for name, path in shipped.items() if path.is_file()}
 
 
 def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **paths) -> Exercise:
@@ -84,6 +102,8 @@ def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **
         folder=folder,
         late_policy=LatePolicy.from_config(config.get("deadline", {})),
         submit_files=tuple(config.get("submission", {}).get("files", [])),
+        bundle_data=tuple(config.get("student_data", {}).get("files", [])),
+        data=tuple(SplitSpec.from_config(name, spec) for name, spec in config.get("data", {}).items()),
         **paths,
     )
 

@@ -54,7 +54,7 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
         notices.append(problem)
     session = StudentSession(
         submission=submission, cells=cells, limits=limits, problem=problem,
-        hidden_paths=_hidden_paths(exercise, out_dir),
+        hidden_paths=_hidden_paths(exercise, out_dir), data_files=exercise.student_data(),
     )
     try:
         session.start()

@@ -22,8 +22,10 @@ class SubmissionProblem(Exception):
 class StudentSession:
     """Owns the sandbox for one submission; restarts it after a crash or hang, within limits."""
 
-    def __init__(self, *, submission, cells, limits: SandboxLimits, hidden_paths, problem: str | None = None):
+    def __init__(self, *, submission, cells, limits: SandboxLimits, hidden_paths, problem: str | None = None,
+                 data_files: dict | None = None):
         self.submission, self.cells, self.limits, self.hidden_paths = submission, cells, limits, hidden_paths
+        self.data_files = data_files or {}
         self.problem = problem
         self.deadline = time.monotonic() + limits.submission_timeout_s
         self.sandbox: Sandbox | None = None
@@ -38,7 +40,8 @@ class StudentSession:
         if self.problem is None and self.sandbox is None:
             try:
                 self.sandbox = Sandbox(submission=self.submission, cells=self.cells, limits=self.limits,
-                                       hidden_paths=self.hidden_paths, deadline=self.deadline)
+                                       hidden_paths=self.hidden_paths, deadline=self.deadline,
+                                       data_files=self.data_files)
             except SubmissionTooLarge as error:
                 self.problem = str(error)
                 return

@@ -1,5 +1,6 @@
 """Student bundles: the template, the public checks, the reference's recorded answers to those checks and
-a README; and a leak scan proving a bundle holds no solution, hidden test, hidden data or weights."""
+a README, the student splits of the exercise's datasets (``data/``); and a leak scan proving a bundle holds
+no solution, hidden test, hidden example or weights."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,9 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
+from dlgrade.datasets.splits import SplitSpec, hidden_split, read_split, row_keys, student_file_name
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.grade import grade_submission
 
@@ -24,8 +27,11 @@ STUDENT_README = """# {title} ({id})
 
    (from a notebook cell: `!dlgrade check {notebook}`). Each check prints pass or fail and a hint.
    The grader runs more checks than these, with other inputs.
-3. Submit `{notebook}`{extra}: `dlgrade pack {notebook}` checks that everything is there and writes
+{data_note}3. Submit `{notebook}`{extra}: `dlgrade pack {notebook}` checks that everything is there and writes
    the zip to upload.
+"""
+DATA_NOTE = """   `data/` holds the examples you train and validate on; the loaders in the notebook
+   (`from dlgrade.datasets import ...`) read them from there. The grader tests on other examples.
 """
 SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
 WEIGHT_SUFFIXES = (".h5", ".keras", ".pb", ".ckpt", ".npz", ".pkl", ".pt")
@@ -42,6 +48,9 @@ def _public_config(exercise: Exercise) -> str:
         "",
         "[submission]",
         f"files = [{', '.join(json.dumps(f) for f in exercise.submit_files)}]",
+        "",
+        "[student_data]",
+        f"files = [{', '.join(json.dumps(name) for name in exercise.student_data())}]",
         "",
         "[limits]",
         f"call_timeout_s = {limits.call_timeout_s}",
@@ -62,12 +71,16 @@ def build_bundle(*, exercise_id: str, out_dir: Path) -> Path:
     checks.mkdir(parents=True)
     shutil.copy(exercise.template, folder / exercise.notebook)
     extra = "".join(f" and `{name}`" for name in exercise.submit_files)
-    (folder / "README.md").write_text(STUDENT_README.format(id=exercise.id, title=exercise.title,
+    data_note = DATA_NOTE if exercise.data else ""
+    (folder / "README.md").write_text(STUDENT_README.format(id=exercise.id, title=exercise.title, data_note=data_note,
                                                             notebook=exercise.notebook, extra=extra))
     shutil.copy(exercise.public_tests, checks / "test_public.py")
     if (exercise.folder / "conftest.py").exists():
         shutil.copy(exercise.folder / "conftest.py", checks / "conftest.py")
     (checks / "exercise.toml").write_text(_public_config(exercise))
+    for name, split in exercise.student_data().items():
+        (folder / "data").mkdir(exist_ok=True)
+        shutil.copy(split, folder / "data" / name)
     with tempfile.TemporaryDirectory(prefix="dlgrade-release-") as scratch:
         grade_submission(submission=exercise.solution, exercise=exercise, out_dir=Path(scratch),
                          include_hidden=False, record_answers_to=checks / "reference_answers.dlg")
@@ -105,10 +118,21 @@ def _hidden_test_names(exercise: Exercise) -> set[str]:
             if line.startswith("def test_") and line.split("(")[0][4:] not in public}
 
 
+def _hidden_examples_in(path: Path, name: str, spec: SplitSpec) -> list[str]:
+    """A shipped student split must hold no example of the grader's hidden split."""
+    try:
+        shipped = read_split(path)
+    except (OSError, ValueError, KeyError) as error:
+        return [f"{name} is not a readable split file ({error})"]
+    overlap = np.isin(row_keys(*shipped), row_keys(*hidden_split(spec))).sum()
+    return [f"{name} holds {overlap} examples of the hidden split"] if overlap else []
+
+
 def scan_for_leaks(folder: Path, *, exercises: list[Exercise]) -> list[str]:
     """Every way ``folder`` (an unpacked bundle) gives away hidden material; empty when it is clean."""
     leaks = []
     fingerprints, solution_cells, hidden_names = {}, set(), set()
+    student_files = {f"data/{student_file_name(spec.dataset)}": spec for e in exercises for spec in e.data}
     for exercise in exercises:
         fingerprints.update(_hidden_fingerprints(exercise))
         solution_cells |= _solution_cells(exercise)
@@ -120,7 +144,9 @@ def scan_for_leaks(folder: Path, *, exercises: list[Exercise]) -> list[str]:
             leaks.append(f"{name} is a copy of {fingerprints[hashlib.sha256(data).hexdigest()]}")
         if path.name == "test_hidden.py" or path.parts[-2:-1] == ("solutions",):
             leaks.append(f"{name} is hidden material by its name")
-        if path.suffix in WEIGHT_SUFFIXES:
+        if name in student_files:
+            leaks += _hidden_examples_in(path, name, student_files[name])
+        elif path.suffix in WEIGHT_SUFFIXES:
             leaks.append(f"{name} looks like weights or data")
         text = data.decode("utf-8", "replace")
         leaks += [f"{name} holds a {marker!r} region" for marker in SECRET_MARKERS if marker in text]

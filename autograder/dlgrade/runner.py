@@ -1,7 +1,8 @@
 """Run an exercise's pytest modules on the trusted side and collect one outcome per test.
 
 Tests ask for fixtures by name: ``student`` (the proxy), ``reference`` (the hidden solution, as data),
-``exercise`` (its config), ``credit`` (partial credit) and ``feedback`` (plots for the feedback page).
+``exercise`` (its config), ``credit`` (partial credit), ``feedback`` (plots for the feedback page), and
+``hidden_data`` / ``student_data`` (a declared dataset's held-out and student splits, as arrays).
 Points come from ``@pytest.mark.points(n)`` (default 1), visibility from ``@pytest.mark.visibility(...)``
 or the file (public tests are visible, hidden tests get the exercise's ``hidden_visibility``). Assertion rewriting is off, so a failure shows
 the test's own message and never the test's source.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dlgrade.datasets.splits import hidden_split, read_split, student_file_name
 from dlgrade.exercise import Exercise
 from dlgrade.feedback import Feedback
 from dlgrade.proxy import Student, StudentMissing, StudentSession, SubmissionProblem
@@ -86,6 +88,28 @@ class GradingPlugin:
     @pytest.fixture(scope="session")
     def exercise(self):
         return self._exercise
+
+    @pytest.fixture(scope="session")
+    def hidden_data(self):
+        """``hidden_data("banknotes")`` → (x, y): the grader's held-out split of a dataset the exercise
+        declares in ``[data.<name>]`` (never in a sandbox or a bundle)."""
+        return lambda name: hidden_split(self._spec(name))
+
+    @pytest.fixture(scope="session")
+    def student_data(self):
+        """``student_data("banknotes")`` → (x, y): the split students train on (the sandbox's data/)."""
+        def load(name):
+            files = self._exercise.student_data()
+            if student_file_name(name) not in files:
+                raise LookupError(f"this exercise has no student data '{name}'")
+            return read_split(files[student_file_name(name)])
+        return load
+
+    def _spec(self, name: str):
+        for spec in self._exercise.data:
+            if spec.dataset == name:
+                return spec
+        raise LookupError(f"this check needs the grader's hidden '{name}' data; it runs when your notebook is graded")
 
     @pytest.fixture
     def feedback(self, request):

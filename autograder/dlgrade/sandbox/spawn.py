@@ -83,7 +83,7 @@ class Sandbox:
     """One student process. ``start`` returns at once; ``ready`` waits for the graded cells to finish."""
 
     def __init__(self, *, submission: Path, cells: list[dict], limits: SandboxLimits,
-                 hidden_paths: list[Path], deadline: float):
+                 hidden_paths: list[Path], deadline: float, data_files: dict[str, Path] | None = None):
         self.limits, self.cells, self.deadline = limits, cells, deadline
         self.scratch = Path(tempfile.mkdtemp(prefix="dlgrade-sandbox-"))
         self.workdir = self.scratch / "work"
@@ -94,12 +94,19 @@ class Sandbox:
         self.channel: Channel | None = None
         self.start_report: dict | None = None
         self.sequence = 0
-        self._copy_and_own(submission)
+        self._copy_and_own(submission, data_files or {})
         self.hidden_paths = [str(p) for p in hidden_paths]
 
-    def _copy_and_own(self, submission: Path) -> None:
-        """The copy belongs to the sandbox uid alone: other sandboxes (other students) cannot read it."""
+    def _copy_and_own(self, submission: Path, data_files: dict[str, Path]) -> None:
+        """The copy belongs to the sandbox uid alone: other sandboxes (other students) cannot read it.
+        The exercise's student data lands in ``data/`` (replacing any file of that name the student sent)."""
         _copy_submission(submission, self.workdir, max_bytes=self.limits.submission_bytes)
+        for name, source in data_files.items():
+            target = self.workdir / "data" / name
+            target.parent.mkdir(exist_ok=True)
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            shutil.copyfile(source, target)
         os.chmod(self.scratch, 0o711)
         if self.uid is not None:
             for path in [self.workdir, *self.workdir.rglob("*")]:

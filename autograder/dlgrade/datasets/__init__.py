@@ -1,0 +1,15 @@
+"""The course's datasets: a checksummed manifest, offline-first lookup, student/hidden splits, loaders.
+
+Students call the loaders (``from dlgrade.datasets import load_banknotes``); the grader uses
+:func:`locate`, :class:`SplitSpec` and :func:`split_files`.
+"""
+from dlgrade.datasets.loaders import (StudentDataMissing, load_airline_passengers, load_auto_mpg, load_banknotes,
+                                      load_fashion_mnist, load_mnist, load_translation_pairs)
+from dlgrade.datasets.locate import DatasetCorrupt, DatasetMissing, Found, locate
+from dlgrade.datasets.manifest import Dataset, get_dataset, load_manifest
+from dlgrade.datasets.splits import SplitSpec, hidden_split, make_split, row_keys, split_files, student_split
+
+__all__ = ["StudentDataMissing", "load_airline_passengers", "load_auto_mpg", "load_banknotes", "load_fashion_mnist",
+           "load_mnist", "load_translation_pairs", "DatasetCorrupt", "DatasetMissing", "Found", "locate", "Dataset",
+           "get_dataset", "load_manifest", "SplitSpec", "hidden_split", "make_split", "row_keys", "split_files",
+           "student_split"]
