@@ -72,8 +72,6 @@ class Exercise:
     def hidden_paths(self) -> list[Path]:
         """What student code must never read: every exercise's tests, every solution, and on the grader
         every raw copy of a dataset (whose hidden examples are in it) and dlgrade's split cache."""
-        if not self.hidden:
-            return []
         from dlgrade.datasets.locate import dataset_folders
 
         return list(self.hidden) + dataset_folders()
