@@ -104,3 +104,22 @@ def split(exercise_id: str, out_dir: Path) -> None:
     for name, path in files.items():
         shutil.copyfile(path, out_dir / name)
         click.echo(f"wrote {out_dir / name}")
+
+
+@data.command()
+@click.argument("exercise_ids", nargs=-1)
+def prepare(exercise_ids: tuple[str, ...]) -> None:
+    """Make the student and hidden split files of each exercise (default: all) in the grader's cache, so
+    gradings start at once (the image build runs it)."""
+    from dlgrade.datasets.splits import split_files
+    from dlgrade.exercise import exercise_ids as all_exercise_ids, load_exercise
+
+    try:
+        for exercise_id in exercise_ids or all_exercise_ids():
+            for spec in load_exercise(exercise_id).data:
+                student, hidden = split_files(spec)
+                click.echo(f"{exercise_id}: {spec.dataset}: {student.parent}")
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    except DatasetMissing as error:
+        raise click.ClickException(str(error)) from None
