@@ -46,7 +46,7 @@ RUN dlgrade data fetch --all --dest /opt/dlgrade/data \
 
 # Hidden material (tests, solutions, reference answers, raw data with the hidden examples, split cache)
 # belongs to root, the grader's user, and nobody else can read it.
-RUN chmod -R go-rwx autograder/exercises solutions data cache
+RUN mkdir -p data cache && chmod -R go-rwx autograder/exercises solutions data cache
 
 COPY grading_env/run_autograder /autograder/run_autograder
 RUN chmod 0755 /autograder/run_autograder

@@ -17,19 +17,24 @@ apt-get install -y --no-install-recommends python3.11 python3.11-venv util-linux
 python3.11 -m venv .venv
 .venv/bin/pip install --upgrade pip
 .venv/bin/pip install -r grading_env/requirements.txt
+.venv/bin/pip install --no-deps -r grading_env/data-packages.txt
 .venv/bin/pip install --no-deps -e .
-chmod -R go-rwx autograder/exercises solutions
+export DLGRADE_COURSE_ROOT=/autograder/source DLGRADE_DATA_DIR=/autograder/source/data DLGRADE_CACHE=/autograder/source/cache
+.venv/bin/dlgrade data fetch --all --dest data
+.venv/bin/dlgrade data prepare
+mkdir -p cache
+chmod -R go-rwx autograder/exercises solutions data cache
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission; AUTOGRADER_ROOT lets it run outside Gradescope's image.
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
-export DLGRADE_COURSE_ROOT="$ROOT/source"
+export DLGRADE_COURSE_ROOT="$ROOT/source" DLGRADE_DATA_DIR="$ROOT/source/data" DLGRADE_CACHE="$ROOT/source/cache"
 "$ROOT/source/.venv/bin/dlgrade" grade "$ROOT/submission" --exercise {exercise_id} --out "$ROOT/results"
 """
 
-COURSE_FILES = ("pyproject.toml", "README.md", "grading_env/requirements.txt")
+COURSE_FILES = ("pyproject.toml", "README.md", "grading_env/requirements.txt", "grading_env/data-packages.txt")
 
 
 def build_gradescope_zip(*, exercise_id: str, out: Path) -> Path:

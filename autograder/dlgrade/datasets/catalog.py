@@ -47,10 +47,13 @@ def fetch_dataset(dataset: Dataset, *, dest: Path, allow_download: bool = True) 
     target = dest / dataset.name
     try:
         found = locate(dataset.name, data_dir=dest)
-    except DatasetMissing:
+    except DatasetMissing as missing:
         if not allow_download:
             raise
-        return download(dataset, target).place
+        try:
+            return download(dataset, target).place
+        except OSError as error:
+            raise DatasetMissing(f"{missing}\nThe download from {dataset.download_url(dataset.files[0])} failed: {error}") from None
     if found.folder.resolve() != target.resolve():
         target.mkdir(parents=True, exist_ok=True)
         for name, path in found.paths.items():

@@ -1,0 +1,147 @@
+"""The grading image, checked without a Docker engine: the Dockerfile parsed (base image, COPY sources,
+pins against grading_env, GPU settings, datasets, users, permissions, entrypoints), and its entrypoint
+scripts and build-time data commands run outside Docker."""
+import glob
+import importlib.metadata
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dockerfile_parse import DockerfileParser
+from packaging.requirements import Requirement
+
+from dlgrade.exercise import load_exercise
+from dlgrade.gradescope import SETUP_SH
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = DockerfileParser(path=str(ROOT / "Dockerfile"))
+INSTRUCTIONS = [(i["instruction"], i["value"]) for i in DOCKERFILE.structure if i["instruction"] != "COMMENT"]
+RUNS = [value for instruction, value in INSTRUCTIONS if instruction == "RUN"]
+ENV = DOCKERFILE.envs
+
+
+def pins(path: Path) -> dict[str, str]:
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return {Requirement(line).name.lower(): str(Requirement(line).specifier)[2:] for line in lines if "==" in line}
+
+
+def run_commands() -> list[list[str]]:
+    """Each simple command of every RUN instruction, split like a shell would."""
+    return [shlex.split(part) for run in RUNS for part in re.split(r"&&|;", run) if part.strip()]
+
+
+def test_base_image_is_pinned_to_the_local_python():
+    image = DOCKERFILE.baseimage
+    assert re.fullmatch(r"python:(\d+)\.(\d+)\.(\d+)-slim-\w+(@sha256:[0-9a-f]{64})?", image), image
+    major, minor = map(int, re.match(r"python:(\d+)\.(\d+)", image).groups())
+    assert (major, minor) == sys.version_info[:2], f"image Python {major}.{minor}, local {sys.version_info[:2]}"
+
+
+def test_every_copy_source_exists():
+    copies = [shlex.split(value) for instruction, value in INSTRUCTIONS if instruction == "COPY"]
+    assert copies
+    for arguments in copies:
+        sources = [a for a in arguments[:-1] if not a.startswith("--")]
+        for source in sources:
+            assert glob.glob(str(ROOT / source)), f"COPY source {source} does not exist"
+
+
+def test_pins_agree_with_grading_env():
+    installs = [c for c in run_commands() if c[:2] == ["pip", "install"]]
+    files = {arg for c in installs for flag, arg in zip(c, c[1:]) if flag == "-r"}
+    assert files == {"grading_env/requirements.txt", "grading_env/cuda-requirements.txt",
+                     "grading_env/data-packages.txt"}
+    no_deps = [c for c in installs if "--no-deps" in c]
+    assert any("grading_env/data-packages.txt" in c for c in no_deps), "data packages go in without dependencies"
+    local = pins(ROOT / "grading_env" / "requirements.txt") | pins(ROOT / "grading_env" / "data-packages.txt")
+    for command in installs:
+        for argument in command:
+            if "==" in argument:
+                requirement = Requirement(argument)
+                assert local.get(requirement.name.lower()) == str(requirement.specifier)[2:], argument
+    makefile = (ROOT / "Makefile").read_text()
+    for script in (makefile, SETUP_SH):  # the local .venv and Gradescope's image install the same files
+        assert "-r grading_env/requirements.txt" in script
+        assert "--no-deps -r grading_env/data-packages.txt" in script
+
+
+def test_cuda_pins_satisfy_tensorflow_and_cover_its_gpu_extra():
+    declared = [Requirement(r) for r in importlib.metadata.requires("tensorflow") if 'extra == "and-cuda"' in r]
+    cuda = pins(ROOT / "grading_env" / "cuda-requirements.txt")
+    assert declared, "tensorflow declares no and-cuda extra"
+    for requirement in declared:
+        version = cuda.get(requirement.name.lower())
+        assert version is not None, f"{requirement.name} is not pinned"
+        assert requirement.specifier.contains(version), f"{requirement.name}=={version} outside {requirement.specifier}"
+
+
+def test_gpu_settings_datasets_users_and_permissions():
+    assert ENV["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    data_dir, cache = ENV["DLGRADE_DATA_DIR"], ENV["DLGRADE_CACHE"]
+    commands = run_commands()
+    assert ["dlgrade", "data", "fetch", "--all", "--dest", data_dir] in commands
+    assert ["dlgrade", "data", "prepare"] in commands and ["dlgrade", "data", "list"] in commands
+    useradd = next(c for c in commands if c[0] == "useradd")
+    assert int(useradd[useradd.index("--uid") + 1]) >= 1000 and "/usr/sbin/nologin" in useradd
+    chmod = next(c for c in commands if c[0] == "chmod" and "go-rwx" in c)
+    workdir = next(value for instruction, value in INSTRUCTIONS if instruction == "WORKDIR")
+    hidden = {str(Path(workdir, p)) for p in chmod[3:]}
+    assert {f"{workdir}/autograder/exercises", f"{workdir}/solutions", data_dir, cache} <= hidden
+    assert ENV["DLGRADE_COURSE_ROOT"] == workdir
+
+
+def test_entrypoints_exist():
+    entrypoint = json.loads(next(value for instruction, value in INSTRUCTIONS if instruction == "ENTRYPOINT"))
+    scripts = importlib.metadata.distribution("dlgrade").entry_points
+    assert entrypoint[0] in {e.name for e in scripts if e.group == "console_scripts"}
+    copy = next(shlex.split(v) for i, v in INSTRUCTIONS if i == "COPY" and v.endswith("/autograder/run_autograder"))
+    script = ROOT / copy[0]
+    assert os.access(script, os.X_OK) and subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert ENV["DLGRADE_EXERCISE"] == "${EXERCISE}" or "EXERCISE" in DOCKERFILE.args
+
+
+def test_readme_says_how_to_build_and_run_the_image():
+    readme = (ROOT / "README.md").read_text()
+    assert "docker build" in readme and "--network none" in readme and "--gpus all" in readme
+    assert "not verified here" in readme.lower() or "was not verified" in readme.lower()
+
+
+def test_run_autograder_grades_outside_docker(tmp_path):
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(load_exercise("ch04_xor").solution, root / "submission")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), DLGRADE_EXERCISE="ch04_xor",
+               DLGRADE_BIN=str(Path(sys.executable).with_name("dlgrade")))
+    done = subprocess.run([str(ROOT / "grading_env" / "run_autograder")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == results["max_score"] == 16
+    env.pop("DLGRADE_EXERCISE")
+    done = subprocess.run([str(ROOT / "grading_env" / "run_autograder")], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "DLGRADE_EXERCISE is not set" in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare -n")
+def test_build_time_data_commands_without_network(tmp_path):
+    """The image build's data steps, run here in a network namespace with no network: every dataset with
+    an offline copy is fetched and verified; one that needs a download fails with a clear message."""
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    env = dict(os.environ, DLGRADE_DATA_DIR=str(data), DLGRADE_CACHE=str(cache))
+    cli = [str(Path(sys.executable).with_name("dlgrade")), "data"]
+    done = subprocess.run(["unshare", "--net", *cli, "fetch", "--all", "--dest", str(data)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "mnist: FAILED" in done.stderr and "storage.googleapis.com" in done.stderr
+    for name in ("banknotes", "fashion_mnist", "mnist_5k", "airline_passengers", "auto_mpg"):
+        assert (data / name).is_dir(), name
+    listed = subprocess.run([*cli, "list"], env=env, capture_output=True, text=True, timeout=300)
+    rows = [line for line in listed.stdout.splitlines() if "│ banknotes " in line or "│ fashion_mnist " in line]
+    assert len(rows) == 2 and all("data directory" in row and "verified" in row for row in rows)
+    assert subprocess.run([*cli, "prepare"], env=env, capture_output=True, timeout=300).returncode == 0
