@@ -21,9 +21,14 @@ grade: $(BIN)/dlgrade
 	$(BIN)/dlgrade grade tests/hostile/os_exit.ipynb --exercise ch04_xor --out results/ch04_xor-os-exit
 	$(BIN)/dlgrade grade tests/hostile/read_hidden.ipynb --exercise ch04_xor --out results/ch04_xor-read-hidden
 
-# Debian's chromium renders the feedback page in a test; installed when missing and we are root (CI).
+# Debian packages the tests use, installed when missing and we are root (CI): chromium renders the feedback
+# page; dataset-fashion-mnist is the offline Fashion-MNIST (/usr/share/datasets/fashion-mnist).
 system-deps:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || echo "chromium not installed: the screenshot test will be skipped"
+	@missing=""; command -v chromium >/dev/null || missing="chromium"; \
+	[ -d /usr/share/datasets/fashion-mnist ] || missing="$$missing dataset-fashion-mnist"; \
+	if [ -n "$$missing" ]; then \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
+	  || echo "not installed: $$missing (tests that need them will fail or be skipped)"; fi
 
 test: $(BIN)/dlgrade system-deps
 	$(BIN)/python -m pytest tests; status=$$?; [ $$status -eq 5 ] && echo "no tests collected" && exit 1; exit $$status
