@@ -176,6 +176,12 @@ class Student:
                 raise StudentMissing(self._session.missing_name_hint(name)) from None
             raise
 
+    def files(self, folder: str) -> dict:
+        """The files your code wrote under ``folder`` (relative to its working directory), as bytes by
+        relative path; read inside the sandbox, links skipped, 16 MiB at most."""
+        raw = self._session.exchange({"op": "files", "folder": folder}, what=f"reading the files under {folder!r}")
+        return {name: np.asarray(data, dtype=np.uint8).tobytes() for name, data in raw.items()}
+
     def has(self, name: str) -> bool:
         try:
             getattr(self, name)

@@ -4,9 +4,10 @@ what came back and where to look, without revealing the expected values' source.
 from dlgrade.checks.architecture import assert_same_architecture
 from dlgrade.checks.arrays import as_array, assert_close
 from dlgrade.checks.gradients import assert_gradients_close, numerical_gradients, relative_error
+from dlgrade.checks.tensorboard import read_scalars
 from dlgrade.checks.training import assert_loss_decreases
 
 __all__ = [
     "as_array", "assert_close", "assert_gradients_close", "assert_loss_decreases", "assert_same_architecture",
-    "numerical_gradients", "relative_error",
+    "numerical_gradients", "read_scalars", "relative_error",
 ]

@@ -10,6 +10,7 @@ import json
 import linecache
 import os
 import socket
+import stat
 import sys
 import traceback
 
@@ -74,6 +75,32 @@ def _text(value) -> str:
         return str(value)[:MAX_TEXT]
     except BaseException:
         return "<unprintable>"
+
+
+FILES_MAX_BYTES = 16 << 20
+
+
+def read_files(folder: str, *, max_bytes: int) -> dict:
+    """Every regular file under ``folder`` (relative to the working directory) as uint8 arrays by relative
+    path; links are skipped, so only what this process can see and owns the name of is sent."""
+    root = os.path.realpath(folder)
+    if os.path.isabs(folder) or not root.startswith(os.path.realpath(".") + os.sep):
+        raise ValueError(f"{folder!r} is not a folder inside the working directory")
+    found, total = {}, 0
+    for directory, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not os.path.islink(os.path.join(directory, d)))
+        for name in sorted(names):
+            path = os.path.join(directory, name)
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(descriptor, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    continue
+                data = handle.read(max_bytes - total + 1)
+            total += len(data)
+            if total > max_bytes:
+                raise ValueError(f"the files under {folder!r} hold more than {max_bytes >> 20} MiB")
+            found[os.path.relpath(path, root)] = np.frombuffer(data, dtype=np.uint8).copy()
+    return found
 
 
 def error_report(error: BaseException) -> dict:
@@ -182,6 +209,8 @@ class Server:
             return target[self.from_wire(decode(header["key"], arrays))]
         if op == "describe":
             return describe_model(target)
+        if op == "files":
+            return read_files(header["folder"], max_bytes=FILES_MAX_BYTES)
         if op == "release":
             for handle in header["ids"]:
                 self.handles.pop(handle, None)
