@@ -19,9 +19,13 @@ def test_assert_close_names_shape_and_worst_element():
 
 
 def test_as_array_refuses_non_numeric_values():
-    for value in ("text", {"a": 1}, object(), [["a"]]):
+    for value in ("text", {"a": 1}, object(), [["a"]], np.str_("1")):
         with pytest.raises(AssertionError, match="expected a numeric array"):
             as_array(value, what="v")
+
+
+def test_as_array_takes_numpy_scalars():
+    assert as_array(np.float32(1.5), what="v").shape == () and as_array(np.int64(2), what="v") == 2
 
 
 def test_numerical_gradients_of_a_known_function():

@@ -10,6 +10,8 @@ def as_array(value, *, what: str) -> np.ndarray:
         return np.asarray(value, dtype=np.float64)
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         return value
+    if isinstance(value, np.generic) and np.dtype(value.dtype).kind in "biuf":
+        return np.asarray(value)
     if isinstance(value, (list, tuple)):
         try:
             array = np.asarray(value)
