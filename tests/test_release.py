@@ -108,3 +108,28 @@ def test_pack_builds_the_submission_and_refuses_what_is_missing_or_too_large(bun
     (student / "broken.ipynb").write_text("{not json")
     broken = pack(student / "broken.ipynb", student / "checks")
     assert broken.returncode != 0 and "not a valid Jupyter notebook" in broken.stderr
+
+
+def test_earlier_reference_weights_ship_only_when_asked(tmp_path):
+    """ch10 may ship ch08's trained reference weights, when the instructor asks for it explicitly."""
+    from dlgrade.reference_weights import trained_reference
+
+    def release(*extra):
+        out = tmp_path / f"release{len(extra)}"
+        done = subprocess.run([sys.executable, "-m", "dlgrade", "release", "ch10_transfer", "--out", str(out), *extra],
+                              capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return out / "ch10_transfer"
+
+    plain = release()
+    assert not (plain / "fashion_cnn.weights.h5").exists()
+    with_weights = release("--release-weights-of", "ch08_fashion_cnn")
+    shipped = with_weights / "fashion_cnn.weights.h5"
+    reference = trained_reference(load_exercise("ch08_fashion_cnn")) / "fashion_cnn.weights.h5"
+    assert shipped.read_bytes() == reference.read_bytes()
+    exercise = load_exercise("ch10_transfer")
+    assert scan_for_leaks(with_weights, exercises=[exercise], released={reference}) == []
+    assert "fashion_cnn.weights.h5 looks like weights or data" in scan_for_leaks(with_weights, exercises=[exercise])
+    (with_weights / "transfer.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 64)
+    assert "transfer.weights.h5 looks like weights or data" in scan_for_leaks(with_weights, exercises=[exercise],
+                                                                               released={reference})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -130,13 +131,15 @@ def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
 @main.command()
 @click.argument("exercise_ids", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("release"), show_default=True)
-def release(exercise_ids: tuple[str, ...], out_dir: Path) -> None:
+@click.option("--release-weights-of", "release_weights_of", multiple=True, metavar="ID",
+              help="also ship the trained reference weights of this earlier exercise (after its deadline)")
+def release(exercise_ids: tuple[str, ...], out_dir: Path, release_weights_of: tuple[str, ...]) -> None:
     """Build the student bundle (zip) of each exercise (default: all), after a leak scan."""
     from dlgrade.exercise import exercise_ids as all_exercise_ids
     from dlgrade.release import build_bundle
 
     for exercise_id in exercise_ids or all_exercise_ids():
-        click.echo(f"wrote {build_bundle(exercise_id=exercise_id, out_dir=out_dir)}")
+        click.echo(f"wrote {build_bundle(exercise_id=exercise_id, out_dir=out_dir, release_weights_of=release_weights_of)}")
 
 
 notebook_argument = click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -159,8 +162,13 @@ def check(notebook: Path, checks: Path | None) -> None:
     from dlgrade.grade import grade_submission
 
     exercise = _bundle_exercise(notebook, checks)
-    with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as out_dir:
-        results = grade_submission(submission=notebook, exercise=exercise, out_dir=Path(out_dir),
+    with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as scratch:
+        submission = Path(scratch) / "submission"
+        submission.mkdir()
+        for path in [notebook, *(notebook.parent / name for name in exercise.submit_files)]:
+            if path.is_file() and not path.is_symlink():  # the files the exercise asks for, when already there
+                shutil.copy(path, submission / path.name)
+        results = grade_submission(submission=submission, exercise=exercise, out_dir=Path(scratch) / "out",
                                    include_hidden=False)
     print_results(results, console=Console(), title=f"public checks of {exercise.id}: {notebook.name}")
 

@@ -60,6 +60,7 @@ class Exercise:
     late_policy: LatePolicy = field(default_factory=LatePolicy)
     data: tuple[SplitSpec, ...] = ()
     bundle_data: tuple[str, ...] = ()
+    reference_weights: dict | None = None
 
     @property
     def public_tests(self) -> Path:
@@ -100,6 +101,7 @@ def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **
         folder=folder,
         late_policy=LatePolicy.from_config(config.get("deadline", {})),
         submit_files=tuple(config.get("submission", {}).get("files", [])),
+        reference_weights=config.get("reference_weights"),
         bundle_data=tuple(config.get("student_data", {}).get("files", [])),
         data=tuple(SplitSpec.from_config(name, spec) for name, spec in config.get("data", {}).items()),
         **paths,

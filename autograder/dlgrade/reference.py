@@ -17,6 +17,9 @@ import numpy as np
 from dlgrade.protocol import encode, pack, read_message, decode
 
 
+DESCRIBED = "described:"
+
+
 def to_data(value):
     """Tensors and variables become numpy arrays, recursively through lists, tuples and dicts."""
     if isinstance(value, dict):
@@ -43,6 +46,18 @@ class Reference:
     def _call(self, name: str, args: tuple, kwargs: dict):
         return to_data(getattr(self.namespace, name)(*args, **kwargs))
 
+    def live(self, name: str, *args, **kwargs):
+        """What ``name(*args, **kwargs)`` returns, as the live object (e.g. a Keras model to load weights
+        into and evaluate on the trusted side). Never recorded: hidden checks only."""
+        return getattr(self.namespace, name)(*args, **kwargs)
+
+    def described(self, name: str, *args, **kwargs) -> dict:
+        """The structural summary (``describe``) of the Keras model that ``name(*args, **kwargs)`` returns:
+        data, so a bundle can carry it."""
+        from dlgrade.sandbox.describe import describe_model
+
+        return describe_model(getattr(self.namespace, name)(*args, **kwargs))
+
     def __getattr__(self, name: str):
         value = getattr(self.namespace, name)
         if callable(value):
@@ -62,6 +77,11 @@ class RecordingReference(Reference):
         self.answers[call_key(name, args, kwargs)] = value
         return value
 
+    def described(self, name: str, *args, **kwargs) -> dict:
+        value = super().described(name, *args, **kwargs)
+        self.answers[call_key(DESCRIBED + name, args, kwargs)] = value
+        return value
+
     def save(self, path: Path) -> None:
         tree, arrays = encode(self.answers)
         partial = path.with_suffix(f".{os.getpid()}.partial")
@@ -79,19 +99,32 @@ class RecordedReference:
         self._answers = decode(header["answers"], arrays)
         self._fallback, self._real = fallback, None
 
-    def __getattr__(self, name: str):
-        def replay(*args, **kwargs):
-            key = call_key(name, args, kwargs)
-            if key in self._answers:
-                return copy.deepcopy(self._answers[key])
-            if self._fallback is None:
-                raise LookupError(f"this check needs the grader's reference answer for {name}(...); "
-                                  "it runs when your notebook is graded")
-            if self._real is None:
-                self._real = self._fallback()
-            return getattr(self._real, name)(*args, **kwargs)
+    def _replay(self, key_name: str, args: tuple, kwargs: dict, real_call):
+        key = call_key(key_name, args, kwargs)
+        if key in self._answers:
+            return copy.deepcopy(self._answers[key])
+        if self._fallback is None:
+            raise LookupError(f"this check needs the grader's reference answer for {key_name}(...); "
+                              "it runs when your notebook is graded")
+        if self._real is None:
+            self._real = self._fallback()
+        return real_call(self._real)
 
-        return replay
+    def live(self, name: str, *args, **kwargs):
+        if self._fallback is None:
+            raise LookupError(f"this check needs the grader's reference {name}(...); it runs when your notebook is graded")
+        if self._real is None:
+            self._real = self._fallback()
+        return self._real.live(name, *args, **kwargs)
+
+    def described(self, name: str, *args, **kwargs) -> dict:
+        return self._replay(DESCRIBED + name, args, kwargs, lambda real: real.described(name, *args, **kwargs))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._replay(name, args, kwargs,
+                                                    lambda real: getattr(real, name)(*args, **kwargs))
 
 
 def answers_cache_path(exercise) -> Path:

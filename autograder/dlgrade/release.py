@@ -61,8 +61,24 @@ def _public_config(exercise: Exercise) -> str:
     ])
 
 
-def build_bundle(*, exercise_id: str, out_dir: Path) -> Path:
-    """Write ``out_dir/<id>/`` and ``out_dir/<id>.zip``; returns the zip. Refuses to ship a leaking bundle."""
+def released_weights(exercise_ids: list[str]) -> dict[str, Path]:
+    """The trained reference weights of earlier exercises an instructor chose to release (e.g. ch08's
+    fashion_cnn.weights.h5 with ch10, after ch08's deadline), by file name."""
+    from dlgrade.reference_weights import trained_reference
+
+    files = {}
+    for earlier in exercise_ids:
+        exercise = load_exercise(earlier)
+        if not exercise.reference_weights:
+            raise ValueError(f"{earlier} has no reference weights to release")
+        folder = trained_reference(exercise)
+        files.update({name: folder / name for name in exercise.reference_weights["files"]})
+    return files
+
+
+def build_bundle(*, exercise_id: str, out_dir: Path, release_weights_of: tuple[str, ...] = ()) -> Path:
+    """Write ``out_dir/<id>/`` and ``out_dir/<id>.zip``; returns the zip. Refuses to ship a leaking bundle.
+    ``release_weights_of`` names earlier exercises whose reference weights ship too (only when asked)."""
     exercise = load_exercise(exercise_id)
     folder = out_dir / exercise.id
     if folder.exists():
@@ -84,7 +100,10 @@ def build_bundle(*, exercise_id: str, out_dir: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="dlgrade-release-") as scratch:
         grade_submission(submission=exercise.solution, exercise=exercise, out_dir=Path(scratch),
                          include_hidden=False, record_answers_to=checks / "reference_answers.dlg")
-    leaks = scan_for_leaks(folder, exercises=[exercise])
+    released = released_weights(list(release_weights_of))
+    for name, path in released.items():
+        shutil.copy(path, folder / name)
+    leaks = scan_for_leaks(folder, exercises=[exercise], released=set(released.values()))
     if leaks:
         raise RuntimeError(f"{exercise.id}: the bundle would leak: " + "; ".join(leaks))
     archive = out_dir / f"{exercise.id}.zip"
@@ -128,8 +147,11 @@ def _hidden_examples_in(path: Path, name: str, spec: SplitSpec) -> list[str]:
     return [f"{name} holds {overlap} examples of the hidden split"] if overlap else []
 
 
-def scan_for_leaks(folder: Path, *, exercises: list[Exercise]) -> list[str]:
-    """Every way ``folder`` (an unpacked bundle) gives away hidden material; empty when it is clean."""
+def scan_for_leaks(folder: Path, *, exercises: list[Exercise], released: set[Path] = frozenset()) -> list[str]:
+    """Every way ``folder`` (an unpacked bundle) gives away hidden material; empty when it is clean.
+    ``released`` are files an instructor released on purpose (earlier exercises' reference weights): a
+    bundle file identical to one of them is allowed; any other weights file is a leak."""
+    released_hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in released}
     leaks = []
     fingerprints, solution_cells, hidden_names = {}, set(), set()
     student_files = {f"data/{student_file_name(spec.dataset)}": spec for e in exercises for spec in e.data}
@@ -146,6 +168,8 @@ def scan_for_leaks(folder: Path, *, exercises: list[Exercise]) -> list[str]:
             leaks.append(f"{name} is hidden material by its name")
         if name in student_files:
             leaks += _hidden_examples_in(path, name, student_files[name])
+        elif hashlib.sha256(data).hexdigest() in released_hashes:
+            continue
         elif path.suffix in WEIGHT_SUFFIXES:
             leaks.append(f"{name} looks like weights or data")
         text = data.decode("utf-8", "replace")

@@ -3,6 +3,7 @@ each honest variant keeps full marks. Every grading runs as its own ``dlgrade gr
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -34,6 +35,28 @@ def _failed_tests(results: dict) -> set[str]:
     return {t["extra_data"]["test_id"].split("::")[-1] for t in results["tests"] if t["status"] != "passed"}
 
 
+def _reference_files(exercise) -> list[Path]:
+    """The trained reference files (weights) a full-marks submission includes; trained if not cached."""
+    if not exercise.reference_weights:
+        return []
+    from dlgrade.reference_weights import trained_reference
+
+    folder = trained_reference(exercise)
+    return [folder / name for name in exercise.reference_weights["files"]]
+
+
+def _with_files(notebook: Path, files: list[Path], folder: Path) -> Path:
+    """A submission: the notebook alone, or a folder with the notebook and the given files."""
+    if not files:
+        return notebook
+    folder.mkdir(parents=True, exist_ok=True)
+    if notebook.parent != folder:
+        shutil.copy(notebook, folder / notebook.name)
+    for path in files:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
 def verify_exercise(*, exercise_id: str, work_dir: Path) -> list[Check]:
     """Grade the reference, the template, every mutant and every variant of one exercise in ``work_dir``."""
     exercise = load_exercise(exercise_id)
@@ -42,7 +65,8 @@ def verify_exercise(*, exercise_id: str, work_dir: Path) -> list[Check]:
     def grade(notebook: Path, label: str) -> dict:
         return grade_in_subprocess(notebook=notebook, exercise_id=exercise_id, out_dir=work_dir / label)
 
-    ref = grade(exercise.solution, "reference")
+    reference_files = _reference_files(exercise)
+    ref = grade(_with_files(exercise.solution, reference_files, work_dir / "reference-submission"), "reference")
     checks.append(Check(exercise_id, "reference", "full marks", ref["score"], ref["max_score"],
                         ref["score"] == ref["max_score"], ", ".join(sorted(_failed_tests(ref)))))
     tpl = grade(exercise.template, "template")
@@ -50,6 +74,7 @@ def verify_exercise(*, exercise_id: str, work_dir: Path) -> list[Check]:
     for kind in ("mutants", "variants"):
         for patch in load_patches(exercise.folder / kind):
             notebook = write_patched(exercise=exercise, patch=patch, out_dir=work_dir / f"{kind}-{patch.name}")
+            notebook = _with_files(notebook, reference_files, notebook.parent)
             results = grade(notebook, f"{kind}-{patch.name}-results")
             failed = _failed_tests(results)
             if patch.must_fail:

@@ -51,4 +51,19 @@ def describe_model(model) -> dict:
     summary = _layer_summary(model)
     summary["input_shapes"] = [_shape(t) for t in getattr(model, "inputs", None) or []]
     summary["output_shapes"] = [_shape(t) for t in getattr(model, "outputs", None) or []]
+    summary["compiled"] = _compiled(model)
     return summary
+
+
+def _compiled(model) -> dict | None:
+    """What ``compile`` set: the optimizer's class and config (a schedule appears as its config) and the loss."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return None
+    try:
+        config = _plain(optimizer.get_config())
+    except Exception:
+        config = {}
+    loss = getattr(model, "loss", None)
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "name", None) or type(loss).__name__
+    return {"optimizer": type(optimizer).__name__, "optimizer_config": config, "loss": _plain(loss_name)}

@@ -91,7 +91,10 @@ def read_files(folder: str, *, max_bytes: int) -> dict:
         subfolders[:] = sorted(d for d in subfolders if not os.path.islink(os.path.join(directory, d)))
         for name in sorted(names):
             path = os.path.join(directory, name)
-            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:  # a link (ELOOP), or gone meanwhile
+                continue
             with os.fdopen(descriptor, "rb") as handle:
                 if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                     continue

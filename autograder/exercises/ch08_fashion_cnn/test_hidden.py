@@ -1,0 +1,50 @@
+"""Hidden checks for ch08_fashion_cnn: the submitted weights on the grader's held-out pictures."""
+import numpy as np
+import pytest
+
+from dlgrade.checks import as_array
+from dlgrade.sandbox.spawn import StudentError
+
+WEIGHTS = "fashion_cnn.weights.h5"
+# Measured on the reference trained by train_reference.py (exercise.toml): full marks from FULL_MARKS.
+FULL_MARKS, FLOOR = 0.85, 0.60
+
+
+def submitted_weights(student) -> list[np.ndarray]:
+    """Load the submitted file into the student's own model, in the sandbox, and take the arrays out."""
+    model = student.build_model()
+    try:
+        model.load_weights(WEIGHTS)
+    except StudentError as error:
+        if "FileNotFound" in error.report.get("type", "") or "No such file" in error.report.get("message", ""):
+            raise AssertionError(f"{WEIGHTS} is not in your submission: run the training cell, which saves it with "
+                                 f"model.save_weights('{WEIGHTS}'), and submit it with the notebook") from None
+        raise AssertionError(f"{WEIGHTS} does not fit the network build_model() makes: "
+                             f"{error.report.get('type')}: {error.report.get('message', '')[:300]}") from None
+    return [as_array(w, what=f"weight array {i}") for i, w in enumerate(model.get_weights())]
+
+
+@pytest.mark.points(4)
+@pytest.mark.visibility("visible")
+def test_submitted_weights_on_held_out_pictures(student, reference, hidden_data, scale_images, credit, feedback):
+    """fashion_cnn.weights.h5 reaches 85 % accuracy on 2,000 test pictures the grader kept aside"""
+    arrays = submitted_weights(student)
+    model = reference.live("build_model")
+    expected = [w.shape for w in model.get_weights()]
+    got = [a.shape for a in arrays]
+    assert got == expected, f"the weights have shapes {got}; the exercise's network has {expected}"
+    model.set_weights(arrays)
+    images, labels = hidden_data("fashion_mnist")
+    predicted = model.predict(scale_images(images), batch_size=250, verbose=0).argmax(axis=1)
+    accuracy = float(np.mean(predicted == labels))
+    matrix = np.array([[np.sum((labels == t) & (predicted == p)) for p in range(10)] for t in range(10)])
+    feedback.matrix("Held-out pictures: true class (rows) against predicted class", matrix,
+                    labels=["top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"])
+    wrong = np.flatnonzero(predicted != labels)[:12]
+    if len(wrong):
+        feedback.image_grid("Some held-out pictures your weights get wrong (true → predicted)", images[wrong] / 255.0,
+                            captions=[f"{labels[i]} → {predicted[i]}" for i in wrong])
+    message = f"accuracy of your weights on the held-out pictures: {accuracy:.3f}; {FULL_MARKS} earns full marks"
+    assert accuracy > FLOOR, message + ". Train longer (see the exploration cell) and submit the saved weights"
+    if accuracy < FULL_MARKS:
+        credit.give((accuracy - FLOOR) / (FULL_MARKS - FLOOR), message)

@@ -1,0 +1,62 @@
+"""Public checks for ch08_fashion_cnn: students run these with `dlgrade check`."""
+import numpy as np
+import pytest
+
+from dlgrade.checks import as_array, assert_close, assert_same_architecture
+
+DECAYING_SCHEDULES = {"InverseTimeDecay", "ExponentialDecay", "PolynomialDecay", "PiecewiseConstantDecay",
+                      "CosineDecay", "CosineDecayRestarts"}
+
+
+def test_prepare_images(student, small_batch, scale_images):
+    """prepare_images: (n, 28, 28, 1) float32 in [0, 1] and one-hot labels of 10"""
+    images, labels = small_batch
+    x, y = student.prepare_images(images[:20], labels[:20])
+    x, y = as_array(x, what="x"), as_array(y, what="y")
+    assert x.shape == (20, 28, 28, 1), f"x has shape {x.shape}; Conv2D wants (n, 28, 28, 1)"
+    assert x.dtype == np.float32, f"x has dtype {x.dtype}; use float32"
+    assert_close(x, scale_images(images[:20]), atol=1e-6, what="x: the pictures divided by 255")
+    assert y.shape == (20, 10), f"y has shape {y.shape}; one-hot labels have shape (n, 10)"
+    assert np.array_equal(y.argmax(axis=1), labels[:20]) and np.array_equal(y.sum(axis=1), np.ones(20)), (
+        "y is not the one-hot form of the labels (keras.utils.to_categorical(labels, 10))")
+
+
+@pytest.mark.points(3)
+def test_architecture(student, reference):
+    """build_model: the layers, filters, kernels, padding, pooling, dropout, activations, shapes and
+    parameter count of exercise 8.4"""
+    assert_same_architecture(student.build_model().describe(), reference.described("build_model"),
+                             what="build_model()")
+
+
+def test_compile_settings(student):
+    """compile_model: categorical cross-entropy, SGD with momentum 0.9, a decaying learning-rate schedule"""
+    model = student.compile_model(student.build_model(), learning_rate=0.02, epochs=10)
+    compiled = model.describe()["compiled"]
+    assert compiled, "compile_model should compile the model (model.compile(...)) and return it"
+    assert "categorical_crossentropy" in str(compiled["loss"]).lower().replace(" ", "_"), (
+        f"the loss is {compiled['loss']!r}; one-hot labels go with categorical cross-entropy")
+    assert compiled["optimizer"] == "SGD", f"the optimizer is {compiled['optimizer']}; the exercise uses SGD"
+    config = compiled["optimizer_config"]
+    assert abs(float(config.get("momentum", 0)) - 0.9) < 1e-9, f"momentum is {config.get('momentum')}, expected 0.9"
+    rate = config.get("learning_rate")
+    assert isinstance(rate, dict) and rate.get("class_name") in DECAYING_SCHEDULES, (
+        f"the learning rate is {rate!r}: pass a schedule such as keras.optimizers.schedules.InverseTimeDecay "
+        "(Keras 3 has no decay= argument)")
+    start = rate.get("config", {}).get("initial_learning_rate")
+    assert start is not None and abs(float(start) - 0.02) < 1e-9, (
+        f"the schedule starts at {start}; compile_model(..., learning_rate=0.02) should start at 0.02")
+
+
+@pytest.mark.points(2)
+def test_training_lowers_the_loss(student, small_batch, scale_images):
+    """train_model lowers the loss on 512 pictures in 3 epochs and returns the history as a dict"""
+    images, labels = small_batch
+    x = scale_images(images)
+    y = np.eye(10, dtype=np.float32)[labels]
+    model = student.compile_model(student.build_model(), learning_rate=0.01, epochs=3)
+    history = student.train_model(model, x, y, epochs=3, batch_size=64)
+    assert isinstance(history, dict) and "loss" in history, "train_model should return history.history (a dict)"
+    losses = [float(v) for v in history["loss"]]
+    assert len(losses) == 3, f"expected one loss per epoch (3), got {len(losses)}"
+    assert losses[-1] < 0.8 * losses[0], f"the loss went from {losses[0]:.3f} to {losses[-1]:.3f} in 3 epochs"
