@@ -59,4 +59,4 @@ def test_training_lowers_the_loss(student, small_batch, scale_images):
     assert isinstance(history, dict) and "loss" in history, "train_model should return history.history (a dict)"
     losses = [float(v) for v in history["loss"]]
     assert len(losses) == 3, f"expected one loss per epoch (3), got {len(losses)}"
-    assert losses[-1] < 0.8 * losses[0], f"the loss went from {losses[0]:.3f} to {losses[-1]:.3f} in 3 epochs"
+    assert losses[-1] < 0.6 * losses[0], f"the loss went from {losses[0]:.3f} to {losses[-1]:.3f} in 3 epochs"
