@@ -65,6 +65,7 @@ def test_scaled_start_statistics(student):
 
 
 @pytest.mark.points(3)
+@pytest.mark.visibility("visible")  # students see their accuracy, learning curves and confusion matrix
 def test_training_reaches_accuracy_on_hidden_banknotes(student, student_data, hidden_data, start_network, grader_math,
                                                       credit, feedback):
     """train on the student banknotes reaches 97 % accuracy on banknotes the grader kept aside"""
