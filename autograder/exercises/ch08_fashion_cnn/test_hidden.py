@@ -8,6 +8,7 @@ from dlgrade.sandbox.spawn import StudentError
 WEIGHTS = "fashion_cnn.weights.h5"
 # Measured on the reference trained by train_reference.py (exercise.toml): full marks from FULL_MARKS.
 FULL_MARKS, FLOOR = 0.85, 0.60
+SHORT_NAMES = ["top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
 
 
 def submitted_weights(student) -> list[np.ndarray]:
@@ -39,11 +40,11 @@ def test_submitted_weights_on_held_out_pictures(student, reference, hidden_data,
     accuracy = float(np.mean(predicted == labels))
     matrix = np.array([[np.sum((labels == t) & (predicted == p)) for p in range(10)] for t in range(10)])
     feedback.matrix("Held-out pictures: true class (rows) against predicted class", matrix,
-                    labels=["top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"])
+                    labels=SHORT_NAMES)
     wrong = np.flatnonzero(predicted != labels)[:12]
     if len(wrong):
         feedback.image_grid("Some held-out pictures your weights get wrong (true → predicted)", images[wrong] / 255.0,
-                            captions=[f"{labels[i]} → {predicted[i]}" for i in wrong])
+                            captions=[f"{SHORT_NAMES[labels[i]]} → {SHORT_NAMES[predicted[i]]}" for i in wrong])
     message = f"accuracy of your weights on the held-out pictures: {accuracy:.3f}; {FULL_MARKS} earns full marks"
     assert accuracy > FLOOR, message + ". Train longer (see the exploration cell) and submit the saved weights"
     if accuracy < FULL_MARKS:

@@ -23,8 +23,7 @@ def test_prepare_images(student, small_batch, scale_images):
 
 @pytest.mark.points(3)
 def test_architecture(student, reference):
-    """build_model: the layers, filters, kernels, padding, pooling, dropout, activations, shapes and
-    parameter count of exercise 8.4"""
+    """build_model: exercise 8.4's layers, filters, kernels, padding, pooling, dropout, shapes, parameters"""
     assert_same_architecture(student.build_model().describe(), reference.described("build_model"),
                              what="build_model()")
 
