@@ -2,9 +2,6 @@
 import numpy as np
 import pytest
 
-FASHION, TRANSFER = "fashion_cnn.weights.h5", "transfer.weights.h5"
-FROZEN_ARRAYS = 24  # 4 convolutions (kernel, bias) and 4 batch normalizations (4 arrays each) before 'features'
-
 
 @pytest.fixture(scope="session")
 def digits(student_data):
