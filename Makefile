@@ -31,7 +31,7 @@ system-deps:
 	  || echo "not installed: $$missing (tests that need them will fail or be skipped)"; fi
 
 test: $(BIN)/dlgrade system-deps
-	$(BIN)/python -m pytest tests; status=$$?; [ $$status -eq 5 ] && echo "no tests collected" && exit 1; exit $$status
+	$(BIN)/python -m pytest tests --durations=25; status=$$?; [ $$status -eq 5 ] && echo "no tests collected" && exit 1; exit $$status
 
 verify: $(BIN)/dlgrade
 	$(BIN)/dlgrade verify

@@ -12,7 +12,7 @@ EXERCISES = exercise_ids()
 @pytest.fixture(scope="module", params=EXERCISES)
 def verification(request, tmp_path_factory):
     exercise_id = request.param
-    checks = verify_exercise(exercise_id=exercise_id, work_dir=tmp_path_factory.mktemp(exercise_id))
+    checks = verify_exercise(exercise_id=exercise_id, work_dir=tmp_path_factory.mktemp(exercise_id), jobs=2)
     return exercise_id, {check.subject: check for check in checks}
 
 

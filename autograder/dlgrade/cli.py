@@ -215,7 +215,9 @@ def assign(exercise_ids: tuple[str, ...], check: bool) -> None:
 
 @main.command()
 @click.argument("exercise_ids", nargs=-1)
-def verify(exercise_ids: tuple[str, ...]) -> None:
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="gradings (reference, template, mutants, variants) run at once")
+def verify(exercise_ids: tuple[str, ...], jobs: int) -> None:
     """Check that the tests of each exercise (default: all) tell right from wrong."""
     from dlgrade.exercise import exercise_ids as all_exercise_ids
     from dlgrade.verify import verify_exercise
@@ -227,7 +229,7 @@ def verify(exercise_ids: tuple[str, ...]) -> None:
     all_ok = True
     for exercise_id in exercise_ids or all_exercise_ids():
         with tempfile.TemporaryDirectory(prefix=f"dlgrade-verify-{exercise_id}-") as work_dir:
-            checks = verify_exercise(exercise_id=exercise_id, work_dir=Path(work_dir))
+            checks = verify_exercise(exercise_id=exercise_id, work_dir=Path(work_dir), jobs=jobs)
         for check in checks:
             all_ok &= check.ok
             mark = "[green]yes[/green]" if check.ok else "[red]NO[/red]"

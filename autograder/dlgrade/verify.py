@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,35 +58,46 @@ def _with_files(notebook: Path, files: list[Path], folder: Path) -> Path:
     return folder
 
 
-def verify_exercise(*, exercise_id: str, work_dir: Path) -> list[Check]:
-    """Grade the reference, the template, every mutant and every variant of one exercise in ``work_dir``."""
+def verify_exercise(*, exercise_id: str, work_dir: Path, jobs: int = 1) -> list[Check]:
+    """Grade the reference, the template, every mutant and every variant of one exercise in ``work_dir``.
+
+    ``jobs`` gradings run at once (each is its own grader and sandbox process); the checks keep their order.
+    """
     exercise = load_exercise(exercise_id)
-    checks = []
+    reference_files = _reference_files(exercise)
 
     def grade(notebook: Path, label: str) -> dict:
         return grade_in_subprocess(notebook=notebook, exercise_id=exercise_id, out_dir=work_dir / label)
 
-    reference_files = _reference_files(exercise)
-    ref = grade(_with_files(exercise.solution, reference_files, work_dir / "reference-submission"), "reference")
-    checks.append(Check(exercise_id, "reference", "full marks", ref["score"], ref["max_score"],
-                        ref["score"] == ref["max_score"], ", ".join(sorted(_failed_tests(ref)))))
-    tpl = grade(exercise.template, "template")
-    checks.append(Check(exercise_id, "template", "zero", tpl["score"], tpl["max_score"], tpl["score"] == 0, ""))
+    def reference_check() -> Check:
+        ref = grade(_with_files(exercise.solution, reference_files, work_dir / "reference-submission"), "reference")
+        return Check(exercise_id, "reference", "full marks", ref["score"], ref["max_score"],
+                     ref["score"] == ref["max_score"], ", ".join(sorted(_failed_tests(ref))))
+
+    def template_check() -> Check:
+        tpl = grade(exercise.template, "template")
+        return Check(exercise_id, "template", "zero", tpl["score"], tpl["max_score"], tpl["score"] == 0, "")
+
+    def patch_check(kind: str, patch) -> Check:
+        notebook = write_patched(exercise=exercise, patch=patch, out_dir=work_dir / f"{kind}-{patch.name}")
+        notebook = _with_files(notebook, reference_files, notebook.parent)
+        results = grade(notebook, f"{kind}-{patch.name}-results")
+        failed = _failed_tests(results)
+        if patch.must_fail:
+            missed = sorted(set(patch.must_fail) - failed)
+            ok = not missed and results["score"] < results["max_score"]
+            detail = f"still passes {', '.join(missed)}" if missed else f"fails {', '.join(sorted(failed))}"
+            expectation = "loses points"
+        else:
+            ok = results["score"] == results["max_score"]
+            detail = ", ".join(sorted(failed))
+            expectation = "full marks"
+        return Check(exercise_id, f"{kind[:-1]} {patch.name}", expectation, results["score"],
+                     results["max_score"], ok, detail)
+
+    tasks = [reference_check, template_check]
     for kind in ("mutants", "variants"):
-        for patch in load_patches(exercise.folder / kind):
-            notebook = write_patched(exercise=exercise, patch=patch, out_dir=work_dir / f"{kind}-{patch.name}")
-            notebook = _with_files(notebook, reference_files, notebook.parent)
-            results = grade(notebook, f"{kind}-{patch.name}-results")
-            failed = _failed_tests(results)
-            if patch.must_fail:
-                missed = sorted(set(patch.must_fail) - failed)
-                ok = not missed and results["score"] < results["max_score"]
-                detail = f"still passes {', '.join(missed)}" if missed else f"fails {', '.join(sorted(failed))}"
-                expectation = "loses points"
-            else:
-                ok = results["score"] == results["max_score"]
-                detail = ", ".join(sorted(failed))
-                expectation = "full marks"
-            checks.append(Check(exercise_id, f"{kind[:-1]} {patch.name}", expectation, results["score"],
-                                results["max_score"], ok, detail))
-    return checks
+        tasks += [lambda kind=kind, patch=patch: patch_check(kind, patch)
+                  for patch in load_patches(exercise.folder / kind)]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda task: task(), tasks))

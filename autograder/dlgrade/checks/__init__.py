@@ -6,8 +6,9 @@ from dlgrade.checks.arrays import as_array, assert_close
 from dlgrade.checks.gradients import assert_gradients_close, numerical_gradients, relative_error
 from dlgrade.checks.tensorboard import read_scalars
 from dlgrade.checks.training import assert_loss_decreases
+from dlgrade.checks.weights import submitted_weights
 
 __all__ = [
     "as_array", "assert_close", "assert_gradients_close", "assert_loss_decreases", "assert_same_architecture",
-    "numerical_gradients", "read_scalars", "relative_error",
+    "numerical_gradients", "read_scalars", "relative_error", "submitted_weights",
 ]

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array
-from dlgrade.sandbox.spawn import StudentError
+from dlgrade.checks import submitted_weights
 
 WEIGHTS = "fashion_cnn.weights.h5"
 # Measured on the reference trained by train_reference.py (exercise.toml): full marks from FULL_MARKS.
@@ -11,25 +10,12 @@ FULL_MARKS, FLOOR = 0.85, 0.60
 SHORT_NAMES = ["top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
 
 
-def submitted_weights(student) -> list[np.ndarray]:
-    """Load the submitted file into the student's own model, in the sandbox, and take the arrays out."""
-    model = student.build_model()
-    try:
-        model.load_weights(WEIGHTS)
-    except StudentError as error:
-        if "FileNotFound" in error.report.get("type", "") or "No such file" in error.report.get("message", ""):
-            raise AssertionError(f"{WEIGHTS} is not in your submission: run the training cell, which saves it with "
-                                 f"model.save_weights('{WEIGHTS}'), and submit it with the notebook") from None
-        raise AssertionError(f"{WEIGHTS} does not fit the network build_model() makes: "
-                             f"{error.report.get('type')}: {error.report.get('message', '')[:300]}") from None
-    return [as_array(w, what=f"weight array {i}") for i, w in enumerate(model.get_weights())]
-
-
 @pytest.mark.points(4)
 @pytest.mark.visibility("visible")
 def test_submitted_weights_on_held_out_pictures(student, reference, hidden_data, scale_images, credit, feedback):
     """fashion_cnn.weights.h5 reaches 85 % accuracy on 2,000 test pictures the grader kept aside"""
-    arrays = submitted_weights(student)
+    arrays = submitted_weights(student.build_model(), WEIGHTS, how_to_make_it=
+                               f"run the training cell, which saves it with model.save_weights('{WEIGHTS}')")
     model = reference.live("build_model")
     expected = [w.shape for w in model.get_weights()]
     got = [a.shape for a in arrays]

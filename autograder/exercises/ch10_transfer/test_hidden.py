@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array
+from dlgrade.checks import as_array, submitted_weights
 from dlgrade.sandbox.describe import describe_model
 
 FASHION, TRANSFER = "fashion_cnn.weights.h5", "transfer.weights.h5"
@@ -15,9 +15,9 @@ def same_arrays(first, second) -> bool:
 
 
 @pytest.mark.points(2)
-def test_training_leaves_the_fashion_weights_as_loaded(student, digits, weights_of):
+def test_training_leaves_the_fashion_weights_as_loaded(student, digits):
     """after train_model, the frozen layers hold exactly the fashion_cnn.weights.h5 values"""
-    fashion = weights_of(student.build_old_model(), FASHION)[:FROZEN_ARRAYS]
+    fashion = submitted_weights(student.build_old_model(), FASHION)[:FROZEN_ARRAYS]
     model = student.build_transfer_model(student.load_old_model(FASHION))
     student.train_model(model, digits[0], digits[1], epochs=1, batch_size=64)
     after = [as_array(w, what="weights after training") for w in model.get_weights()][:FROZEN_ARRAYS]
@@ -27,10 +27,10 @@ def test_training_leaves_the_fashion_weights_as_loaded(student, digits, weights_
 
 
 @pytest.mark.points(2)
-def test_submitted_transfer_weights_keep_the_fashion_features(student, weights_of):
+def test_submitted_transfer_weights_keep_the_fashion_features(student):
     """transfer.weights.h5 holds, before 'features', exactly the submitted fashion_cnn.weights.h5"""
-    fashion = weights_of(student.build_old_model(), FASHION)[:FROZEN_ARRAYS]
-    transfer = weights_of(student.build_transfer_model(student.build_old_model()), TRANSFER)[:FROZEN_ARRAYS]
+    fashion = submitted_weights(student.build_old_model(), FASHION)[:FROZEN_ARRAYS]
+    transfer = submitted_weights(student.build_transfer_model(student.build_old_model()), TRANSFER)[:FROZEN_ARRAYS]
     assert same_arrays(transfer, fashion), (
         "the frozen part of transfer.weights.h5 differs from fashion_cnn.weights.h5: train with the old layers "
         "frozen, starting from the Fashion weights you submit")
@@ -49,9 +49,9 @@ def test_parameter_counts_match_the_exercise(student, reference):
 
 @pytest.mark.points(3)
 @pytest.mark.visibility("visible")
-def test_submitted_weights_on_held_out_digits(student, reference, hidden_data, weights_of, credit, feedback):
+def test_submitted_weights_on_held_out_digits(student, reference, hidden_data, credit, feedback):
     """transfer.weights.h5 reaches 93 % accuracy on the digits the grader kept aside"""
-    arrays = weights_of(student.build_transfer_model(student.build_old_model()), TRANSFER)
+    arrays = submitted_weights(student.build_transfer_model(student.build_old_model()), TRANSFER)
     model = reference.live("build_transfer_model", reference.live("build_old_model"))
     expected = [w.shape for w in model.get_weights()]
     assert [a.shape for a in arrays] == expected, "transfer.weights.h5 does not have the exercise's weight shapes"

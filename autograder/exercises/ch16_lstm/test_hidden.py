@@ -3,8 +3,7 @@ exercise.toml)."""
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array
-from dlgrade.sandbox.spawn import StudentError
+from dlgrade.checks import as_array, submitted_weights
 
 WEIGHTS, LOOK_BACK = "airline_lstm.weights.h5", 3
 FULL_MARKS_RMSE, FLOOR_RMSE = 75.0, 150.0
@@ -14,13 +13,8 @@ FULL_MARKS_RMSE, FLOOR_RMSE = 75.0, 150.0
 @pytest.mark.visibility("visible")
 def test_submitted_weights_test_rmse(student, reference, passengers, credit, feedback):
     """airline_lstm.weights.h5 predicts the last third of the series within the measured error"""
-    model = student.build_model(LOOK_BACK)
-    try:
-        model.load_weights(WEIGHTS)
-    except StudentError as error:
-        raise AssertionError(f"{WEIGHTS} could not be loaded ({error.report.get('type')}): run the training cell, "
-                             f"which saves it, and submit it with the notebook") from None
-    arrays = [as_array(w, what="weights") for w in model.get_weights()]
+    arrays = submitted_weights(student.build_model(LOOK_BACK), WEIGHTS,
+                               how_to_make_it="run the training cell, which saves it")
     size = int(len(passengers) * 0.67)
     minimum, maximum = float(passengers[:size].min()), float(passengers[:size].max())
     test = (passengers[size:] - minimum) / (maximum - minimum)
