@@ -7,9 +7,12 @@ from dlgrade.checks import as_array, assert_close, submitted_weights
 
 WEIGHTS = "vae.weights.h5"
 HOW_TO_MAKE_IT = f"run the training cell, which saves it with vae.save_weights('{WEIGHTS}')"
-# Pixel-mean binary cross-entropy of the held-out digits decoded from z = z_mean (exercise.toml).
-FULL_MARKS, FLOOR = 0.23, 0.26
-# One training step from the same weights: each weight array within this share of how far the step moved it.
+# Pixel-mean binary cross-entropy of the 1,000 held-out digits decoded from z = z_mean (exercise.toml): the
+# reference trained with CI's budget 0.2127, seeds 1-3 0.2156, 0.2148, 0.2124; decoding every digit to the mean
+# training digit (a decoder that ignores z) 0.2627. Full marks up to 0.225, partial credit below 0.26.
+FULL_MARKS, FLOOR = 0.225, 0.26
+# One train_step from the same weights: each weight array within this share of how far the step moved it
+# (measured: the reference in the sandbox and on the trusted side agree exactly, 0.00).
 STEP_TOLERANCE = 0.1
 
 
@@ -42,17 +45,16 @@ def load_submitted(student, reference):
 
 @pytest.mark.points(2)
 def test_train_step_matches_the_reference(student, reference, digits):
-    """one step of train_vae (epsilon_sigma 0, from the grader's weights) changes the weights as the reference's does"""
+    """VAE.train_step on 32 digits (epsilon_sigma 0, from the grader's weights) changes the weights as the reference's does"""
     ours_encoder, ours_decoder = reference.live("build_encoder"), reference.live("build_decoder")
     start = [np.asarray(w) for w in ours_encoder.get_weights()], [np.asarray(w) for w in ours_decoder.get_weights()]
     encoder, decoder = student.build_encoder(), student.build_decoder()
     inject(encoder, start[0], "build_encoder()")
     inject(decoder, start[1], "build_decoder()")
     batch = digits[:32]
-    student.train_vae(student.build_vae(encoder, student.build_sampler(0.0), decoder), batch, epochs=1, batch_size=32)
-    got = arrays_of(encoder, "encoder weights after training") + arrays_of(decoder, "decoder weights after training")
-    vae = reference.live("build_vae", ours_encoder, reference.live("build_sampler", 0.0), ours_decoder)
-    reference.live("train_vae", vae, batch, epochs=1, batch_size=32)
+    student.build_vae(encoder, student.build_sampler(0.0), decoder).train_step(batch)
+    got = arrays_of(encoder, "encoder weights after train_step") + arrays_of(decoder, "decoder weights after train_step")
+    reference.live("build_vae", ours_encoder, reference.live("build_sampler", 0.0), ours_decoder).train_step(batch)
     expected = [np.asarray(w) for w in ours_encoder.get_weights() + ours_decoder.get_weights()]
     names = [f"encoder array {i}" for i in range(len(start[0]))] + [f"decoder array {i}" for i in range(len(start[1]))]
     worst, where = 0.0, ""
@@ -62,7 +64,7 @@ def test_train_step_matches_the_reference(student, reference, digits):
         if ratio > worst:
             worst, where = ratio, name
     assert worst <= STEP_TOLERANCE, (
-        f"after one training step on 32 digits (sampler with epsilon_sigma=0, so z = z_mean) from the grader's "
+        f"after one call of your VAE's train_step on 32 digits (sampler with epsilon_sigma=0, so z = z_mean) from the grader's "
         f"weights, {where} differs from the expected one by {worst:.2f} times the step's own size: train_step "
         "should minimise vae_loss (pixel-mean cross-entropy + 0.1 x KL) with Adam, calling the encoder and decoder "
         "with training=True")
@@ -75,15 +77,17 @@ def test_submitted_weights_reconstruct_held_out_digits(student, reference, hidde
     _, (encoder, decoder) = load_submitted(student, reference)
     images, _ = hidden_data("mnist_5k")
     x = np.asarray(images, np.float32).reshape(-1, 28, 28, 1) / 255.0
-    z_mean, z_log_var = encoder.predict(x, batch_size=250, verbose=0)
-    decoded = decoder.predict(z_mean, batch_size=250, verbose=0)
+    z_mean, z_log_var = (np.asarray(t) for t in encoder(x, training=False))
+    decoded = np.asarray(decoder(z_mean, training=False))
     reconstruction, kl = loss_terms(x, decoded, z_mean, z_log_var)
     error = float(np.mean(reconstruction))
     feedback.image_grid("Held-out digits (odd places) and their reconstructions from z = z_mean",
                         [picture for pair in zip(x[:16], decoded[:16]) for picture in pair],
                         captions=["digit", "decoded"] * 16)
     message = (f"reconstruction error of {WEIGHTS} on {len(x)} held-out digits: {error:.4f} (pixel-mean binary "
-               f"cross-entropy, KL {float(np.mean(kl)):.3f}); {FULL_MARKS} or less earns full marks")
+               f"cross-entropy, KL {float(np.mean(kl)):.3f}); {FULL_MARKS} or less earns full marks, {FLOOR} or more "
+               "none (near 0.26 every digit decodes to the same blur: the decoder ignores z; check the sampler's "
+               "epsilon_sigma and the KL weight, and train longer)")
     assert np.isfinite(error) and error < FLOOR, message
     if error > FULL_MARKS:
         credit.give((FLOOR - error) / (FLOOR - FULL_MARKS), message)
@@ -94,14 +98,16 @@ def test_submitted_weights_reconstruct_held_out_digits(student, reference, hidde
 def test_decoded_grid_is_the_manifold(student, reference, feedback):
     """decode_grid: the (15, 15, 28, 28) decodings of the latent grid around the origin, finite, in [0, 1]"""
     decoder, (_, ours) = load_submitted(student, reference)
-    grid = as_array(student.decode_grid(decoder, 15, 1.5), what="decode_grid(decoder, 15, 1.5)")
-    assert grid.shape == (15, 15, 28, 28), f"decode_grid(decoder, 15, 1.5) gave shape {grid.shape}; expected (15, 15, 28, 28)"
-    assert np.all(np.isfinite(grid)) and grid.min() >= 0 and grid.max() <= 1, "decoded pictures should be finite, in [0, 1]"
+    grid = as_array(student.decode_grid(decoder, 15, 1.0), what="decode_grid(decoder, 15, 1.0)")
+    assert grid.shape == (15, 15, 28, 28), f"decode_grid(decoder, 15, 1.0) gave shape {grid.shape}; expected (15, 15, 28, 28)"
+    assert np.all(np.isfinite(grid)) and grid.min() >= 0 and grid.max() <= 1, (
+        f"decoded pixels range from {np.nanmin(grid):.3g} to {np.nanmax(grid):.3g} ({int(np.sum(~np.isfinite(grid)))} "
+        "not finite); pictures should be finite, in [0, 1]")
     rows, columns = np.linspace(0, 14, 4).astype(int), np.linspace(0, 14, 8).astype(int)
-    values = np.linspace(-1.5, 1.5, 15)
-    feedback.image_grid("Your decode_grid, every other point (rows: z[1] from 1.5 down; columns: z[0] from -1.5)",
+    values = np.linspace(-1.0, 1.0, 15)
+    feedback.image_grid("Your decode_grid, every other point (rows: z[1] from 1.0 down; columns: z[0] from -1.0)",
                         [grid[i, j] for i in rows for j in columns],
                         captions=[f"({values[j]:.1f}, {values[::-1][i]:.1f})" for i in rows for j in columns])
-    assert_close(grid, reference.live("decode_grid", ours, 15, 1.5), atol=1e-4, rtol=0,
+    assert_close(grid, reference.live("decode_grid", ours, 15, 1.0), atol=1e-4, rtol=0,
                  what="decode_grid with your submitted decoder weights, against the latent points of Part 6 "
                       "(picture [i, j] decodes z = (xs[j], ys[i]), ys = xs[::-1]), decoded in inference mode")

@@ -9,7 +9,8 @@ PROBE_MEAN = np.array([[0.0, 0.0], [1.0, -2.0], [0.5, 0.5], [-1.5, 0.25], [0.0, 
 PROBE_LOG_VAR = np.array([[0.0, 0.0], [0.0, 0.0], [-1.0, 1.0], [0.5, -2.0], [2.0, -3.0]], np.float32)
 
 
-MIN_DROP = 0.01
+# Measured on the reference: 1.199 -> 0.879 (-27 %) for this one epoch from the sandbox's seeded start.
+MIN_RELATIVE_DROP = 0.1
 
 
 def probe_pictures(count):
@@ -57,7 +58,7 @@ def test_reparametrize_with_injected_epsilon(student, reference):
 
 @pytest.mark.points(2)
 def test_sampler_draws_epsilon_with_the_given_sigma(student):
-    """build_sampler(epsilon_sigma): a model [z_mean, z_log_var] -> z whose noise has standard deviation epsilon_sigma"""
+    """build_sampler(epsilon_sigma): a model (z_mean, z_log_var) -> z whose noise has standard deviation epsilon_sigma"""
     rows = 4000
     means = np.tile(np.array([[1.0, -2.0], [0.0, 0.5]], np.float32), (rows // 2, 1))
     log_vars = np.tile(np.array([[0.0, np.log(4.0)], [-np.log(4.0), 0.0]], np.float32), (rows // 2, 1))
@@ -102,7 +103,7 @@ def test_encoder_and_decoder_outputs(student, reference, digits):
 
 
 def test_training_lowers_the_loss(student, digits, loss_terms):
-    """build_vae + train_vae: two epochs on 64 digits (batch 32) lower the loss of those digits"""
+    """build_vae + train_vae: one epoch on 64 digits (2 batches of 32) lowers the loss of those digits"""
     encoder, decoder = student.build_encoder(), student.build_decoder()
 
     def loss():
@@ -112,11 +113,11 @@ def test_training_lowers_the_loss(student, digits, loss_terms):
         return float(np.mean(reconstruction + 0.1 * kl))
 
     before = loss()
-    history = student.train_vae(student.build_vae(encoder, student.build_sampler(0.1), decoder), digits, epochs=2,
+    history = student.train_vae(student.build_vae(encoder, student.build_sampler(0.1), decoder), digits, epochs=1,
                                 batch_size=32)
     assert isinstance(history, dict) and "loss" in history, "train_vae should return history.history, with a 'loss' entry"
     after = loss()
-    assert np.isfinite(after) and after < before - MIN_DROP, (
-        f"the loss of the 64 training digits went from {before:.4f} to {after:.4f} after train_vae(..., epochs=2, "
-        f"batch_size=32); expected a drop of at least {MIN_DROP}: check that train_step applies the gradients "
-        "of vae_loss to the encoder's and decoder's weights")
+    assert np.isfinite(after) and after <= (1 - MIN_RELATIVE_DROP) * before, (
+        f"the loss of the 64 training digits went from {before:.4f} to {after:.4f} after train_vae(..., epochs=1, "
+        f"batch_size=32); expected a drop of at least {MIN_RELATIVE_DROP:.0%}: check that train_step applies the "
+        "gradients of vae_loss to the encoder's and decoder's weights")
