@@ -1,0 +1,110 @@
+"""Public checks for ch20_dqn: the network, the policy, the replay memory, target updates and targets."""
+import numpy as np
+import pytest
+
+from dlgrade.checks import as_array, assert_close
+
+
+def arrays_of(model, what):
+    return [as_array(w, what=what) for w in model.get_weights()]
+
+
+@pytest.mark.points(2)
+def test_q_network_architecture(student):
+    """build_q_network: Dense(24, relu), Dense(12, relu), Dense(2, linear), He-uniform, Huber loss, Adam 1e-3"""
+    summary = student.build_q_network().describe()
+    layers = [layer for layer in summary["layers"] if layer["class_name"] != "InputLayer"]
+    kinds = [layer["class_name"] for layer in layers]
+    assert kinds == ["Dense", "Dense", "Dense"], f"layers {kinds}; the exercise asks for three Dense layers"
+    got = [(layer["config"].get("units"), layer["config"].get("activation")) for layer in layers]
+    assert got == [(24, "relu"), (12, "relu"), (2, "linear")], f"(units, activation) of the layers: {got}"
+    assert summary["input_shapes"] == [[None, 4]], f"input shape {summary['input_shapes']}; CartPole observations have 4 values"
+    initializers = [(layer["config"].get("kernel_initializer") or {}).get("class_name") for layer in layers]
+    assert initializers == ["HeUniform"] * 3, f"kernel initialisers {initializers}; every layer uses He-uniform"
+    compiled = summary["compiled"] or {}
+    rate = (compiled.get("optimizer_config") or {}).get("learning_rate")
+    assert compiled.get("optimizer") == "Adam" and isinstance(rate, float) and abs(rate - 1e-3) < 1e-9, (
+        f"optimizer {compiled.get('optimizer')} with learning rate {rate}; the exercise uses Adam(learning_rate=1e-3)")
+    assert "huber" in str(compiled.get("loss")).lower(), f"loss {compiled.get('loss')}; the exercise uses the Huber loss"
+
+
+def test_epsilon_schedule(student, reference):
+    """epsilon_at: decays from 1 towards 0.01 with the episode, at the rate given by decay"""
+    episodes = [0, 1, 5, 20, 100, 300, 1000]
+    got = [float(as_array(student.epsilon_at(e), what=f"epsilon_at({e})")) for e in episodes]
+    expected = [reference.epsilon_at(e) for e in episodes]
+    assert_close(np.array(got), np.array(expected), rtol=1e-4, atol=1e-6,
+                 what=f"epsilon_at for episodes {episodes} (decay 0.01)")
+    fast = float(as_array(student.epsilon_at(4, decay=0.5), what="epsilon_at(4, decay=0.5)"))
+    assert_close(fast, reference.epsilon_at(4, decay=0.5), rtol=1e-4, atol=1e-6, what="epsilon_at(4, decay=0.5)")
+
+
+def test_greedy_action_is_the_argmax(student, random_weights):
+    """greedy_action: the action whose Q-value is highest, for weights and observations the grader chooses"""
+    model = student.build_q_network()
+    model.set_weights(random_weights([w.shape for w in arrays_of(model, "weights")], seed=31))
+    observations = np.random.default_rng(32).normal(0.0, 0.5, size=(24, 4)).astype(np.float32)
+    q_values = as_array(model.predict_on_batch(observations), what="your network's Q-values")
+    clear = np.abs(q_values[:, 0] - q_values[:, 1]) > 1e-3
+    wrong = [i for i in np.flatnonzero(clear)
+             if int(as_array(student.greedy_action(model, observations[i]), what="greedy_action")) != int(np.argmax(q_values[i]))]
+    assert not wrong, (f"greedy_action disagrees with the highest Q-value of your own network for {len(wrong)} of "
+                       f"{int(clear.sum())} observations (e.g. Q-values {q_values[wrong[0]].round(3).tolist()})")
+
+
+@pytest.mark.points(2)
+def test_replay_memory_keeps_the_latest_transitions(student):
+    """ReplayMemory: 50,000 by default; keeps the latest `capacity` transitions in order; samples distinct ones"""
+    assert int(student.ReplayMemory().capacity) == 50_000, "ReplayMemory() should hold 50,000 transitions"
+    memory = student.ReplayMemory(capacity=10)
+    for i in range(15):
+        observation = np.array([i, i + 0.25, -i, 0.5], np.float32)
+        memory.add(observation, i % 2, float(i), observation + 1.0, i % 3 == 0)
+    observations, actions, rewards, next_observations, terminated = (
+        as_array(a, what=f"arrays()[{k}]") for k, a in enumerate(memory.arrays()))
+    kept = np.arange(5, 15)
+    assert rewards.shape == (10,), f"after 15 additions to a memory of capacity 10, arrays() holds {rewards.shape[0]} transitions"
+    assert np.array_equal(rewards, kept), f"rewards stored {rewards.tolist()}; expected the latest 10, oldest first"
+    assert np.array_equal(observations[:, 0], kept) and np.array_equal(next_observations[:, 0], kept + 1), (
+        "observations and next observations do not follow the rewards they were stored with")
+    assert np.array_equal(actions, kept % 2) and np.array_equal(terminated.astype(bool), kept % 3 == 0), (
+        "actions or terminated flags do not follow the transitions they were stored with")
+    batch = [as_array(a, what=f"sample(...)[{k}]") for k, a in enumerate(memory.sample(6, student.np.random.default_rng(3)))]
+    assert [b.shape for b in batch] == [(6, 4), (6,), (6,), (6, 4), (6,)], (
+        f"sample(6, rng) returned shapes {[b.shape for b in batch]}; expected (6, 4), (6,), (6,), (6, 4), (6,)")
+    sampled = batch[2]
+    assert len(set(sampled.tolist())) == 6 and set(sampled.tolist()) <= set(kept.tolist()), (
+        f"sample(6, rng) drew rewards {sampled.tolist()}: six distinct stored transitions expected")
+    assert np.array_equal(batch[0][:, 0], sampled) and np.array_equal(batch[1], sampled.astype(int) % 2), (
+        "a sampled transition mixes values stored with different transitions")
+
+
+def test_update_target_copies_the_weights(student, random_weights):
+    """update_target: the target network gets the Q-network's weights; the Q-network keeps them"""
+    q_network, target_network = student.build_q_network(), student.build_q_network()
+    shapes = [w.shape for w in arrays_of(q_network, "weights")]
+    ours, theirs = random_weights(shapes, seed=41), random_weights(shapes, seed=42)
+    q_network.set_weights(ours)
+    target_network.set_weights(theirs)
+    student.update_target(q_network, target_network)
+    after_target, after_q = arrays_of(target_network, "target weights"), arrays_of(q_network, "Q-network weights")
+    assert all(np.array_equal(a, b) for a, b in zip(after_target, ours)), (
+        "after update_target(q_network, target_network), the target network does not hold the Q-network's weights")
+    assert all(np.array_equal(a, b) for a, b in zip(after_q, ours)), "update_target changed the Q-network's weights"
+
+
+@pytest.mark.points(2)
+def test_targets_on_constant_networks(student):
+    """q_learning_targets on networks whose Q-values are constants: only the taken action moves"""
+    q_network, target_network = student.build_q_network(), student.build_q_network()
+    zeros = [np.zeros_like(w) for w in arrays_of(q_network, "weights")]
+    # Zero kernels and hidden biases: the Q-network always says (0.5, -0.25), the target network (2, 3).
+    q_network.set_weights(zeros[:-1] + [np.array([0.5, -0.25], np.float32)])
+    target_network.set_weights(zeros[:-1] + [np.array([2.0, 3.0], np.float32)])
+    observations = np.random.default_rng(51).normal(0.0, 0.1, size=(4, 4)).astype(np.float32)
+    batch = (observations, np.array([0, 1, 1, 0]), np.ones(4, np.float32), observations[::-1].copy(),
+             np.array([0.0, 0.0, 1.0, 0.0], np.float32))
+    got = as_array(student.q_learning_targets(q_network, target_network, batch, discount=0.9), what="q_learning_targets")
+    expected = np.array([[3.7, -0.25], [0.5, 3.7], [0.5, 1.0], [3.7, -0.25]])
+    assert_close(got, expected, atol=1e-5, rtol=1e-5,
+                 what="targets for actions (0, 1, 1, 0), rewards 1, discount 0.9, the third transition terminated")
