@@ -1,4 +1,4 @@
-"""Public checks for ch13_vae: the loss, the sampler, the shapes of the three models and training."""
+"""Public checks for ch13_vae: the loss, the sampler, the shapes of the encoder and decoder, a training step."""
 import numpy as np
 import pytest
 
@@ -9,7 +9,7 @@ PROBE_MEAN = np.array([[0.0, 0.0], [1.0, -2.0], [0.5, 0.5], [-1.5, 0.25], [0.0, 
 PROBE_LOG_VAR = np.array([[0.0, 0.0], [0.0, 0.0], [-1.0, 1.0], [0.5, -2.0], [2.0, -3.0]], np.float32)
 
 
-# Measured on the reference: 1.199 -> 0.879 (-27 %) for this one epoch from the sandbox's seeded start.
+# Measured on the reference: 1.199 -> 0.913 (-24 %) after these two steps from the sandbox's seeded start.
 MIN_RELATIVE_DROP = 0.1
 
 
@@ -102,8 +102,8 @@ def test_encoder_and_decoder_outputs(student, reference, digits):
         "end the decoder with a sigmoid")
 
 
-def test_training_lowers_the_loss(student, digits, loss_terms):
-    """build_vae + train_vae: one epoch on 64 digits (2 batches of 32) lowers the loss of those digits"""
+def test_train_step_lowers_the_loss(student, digits, loss_terms):
+    """VAE.train_step: two steps on a batch of 64 digits lower the loss of those digits"""
     encoder, decoder = student.build_encoder(), student.build_decoder()
 
     def loss():
@@ -113,11 +113,13 @@ def test_training_lowers_the_loss(student, digits, loss_terms):
         return float(np.mean(reconstruction + 0.1 * kl))
 
     before = loss()
-    history = student.train_vae(student.build_vae(encoder, student.build_sampler(0.1), decoder), digits, epochs=1,
-                                batch_size=32)
-    assert isinstance(history, dict) and "loss" in history, "train_vae should return history.history, with a 'loss' entry"
+    vae = student.build_vae(encoder, student.build_sampler(0.1), decoder)
+    for _ in range(2):
+        logs = vae.train_step(digits)
+    assert isinstance(logs, dict) and "loss" in logs, (
+        f"train_step should return a dict of numbers with a 'loss' entry, got {type(logs).__name__}")
     after = loss()
     assert np.isfinite(after) and after <= (1 - MIN_RELATIVE_DROP) * before, (
-        f"the loss of the 64 training digits went from {before:.4f} to {after:.4f} after train_vae(..., epochs=1, "
-        f"batch_size=32); expected a drop of at least {MIN_RELATIVE_DROP:.0%}: check that train_step applies the "
-        "gradients of vae_loss to the encoder's and decoder's weights")
+        f"the loss of the 64 digits went from {before:.4f} to {after:.4f} after two calls of vae.train_step(digits); "
+        f"expected a drop of at least {MIN_RELATIVE_DROP:.0%}: check that train_step applies the gradients of "
+        "vae_loss to the encoder's and decoder's weights")
