@@ -56,7 +56,7 @@ class SentenceTokenizer:
     def detokenize(self, token_ids):
         """One string (bytes) per row of ids: [PAD], [START] and [END] dropped, pieces joined into words."""
         tf = self._tf
-        ids = _ragged(tf, token_ids)
+        ids = _as_ids(tf, token_ids)
         if not isinstance(ids, tf.RaggedTensor):
             ids = tf.RaggedTensor.from_tensor(ids)
         keep = tf.reduce_all(tf.stack([tf.not_equal(ids, i) for i in self._dropped_ids]), axis=0)
@@ -66,7 +66,7 @@ class SentenceTokenizer:
     def lookup(self, token_ids):
         """The token string of every id (same shape, ragged or dense)."""
         tf = self._tf
-        ids = _ragged(tf, token_ids)
+        ids = _as_ids(tf, token_ids)
         return tf.gather(self._vocab_tensor, ids) if not isinstance(ids, tf.RaggedTensor) else \
             tf.ragged.map_flat_values(lambda flat: tf.gather(self._vocab_tensor, flat), ids)
 
@@ -80,7 +80,8 @@ class SentenceTokenizer:
         return list(self.vocab)
 
 
-def _ragged(tf, token_ids):
+def _as_ids(tf, token_ids):
+    """The ids as int64, ragged or dense as given."""
     if isinstance(token_ids, tf.RaggedTensor):
         return tf.cast(token_ids, tf.int64)
     return tf.cast(tf.convert_to_tensor(token_ids), tf.int64)
