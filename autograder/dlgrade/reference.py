@@ -142,6 +142,9 @@ def load_reference(exercise) -> Reference:
     """Run the solution notebook's setup and graded cells in a fresh namespace (trusted side only)."""
     from dlgrade.notebook import read_notebook, runnable_cells
 
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(False)  # as in the sandbox: full float32 on GPUs
     namespace: dict = {"__name__": f"dlgrade_reference_{exercise.id}"}
     for cell in runnable_cells(read_notebook(exercise.solution), exercise):
         exec(compile(cell["source"], f"<reference {exercise.id}:{cell['id']}>", "exec"), namespace)
