@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dlgrade import __version__
@@ -28,7 +29,7 @@ def print_results(results: dict, *, console: Console, title: str) -> None:
         table.add_column(column)
     for test in results["tests"]:
         style = "green" if test["status"] == "passed" else "red"
-        table.add_row(test["name"], test["visibility"], f"{test['score']:g}/{test['max_score']:g}",
+        table.add_row(escape(test["name"]), test["visibility"], f"{test['score']:g}/{test['max_score']:g}",
                       f"[{style}]{test['status']}[/{style}]")
     console.print(table)
     for test in results["tests"]:
@@ -233,8 +234,8 @@ def verify(exercise_ids: tuple[str, ...], jobs: int) -> None:
         for check in checks:
             all_ok &= check.ok
             mark = "[green]yes[/green]" if check.ok else "[red]NO[/red]"
-            table.add_row(check.exercise, check.subject, check.expectation,
-                          f"{check.score:g}/{check.max_score:g}", mark, check.detail)
+            table.add_row(check.exercise, escape(check.subject), check.expectation,
+                          f"{check.score:g}/{check.max_score:g}", mark, escape(check.detail))
     console.print(table)
     sys.exit(0 if all_ok else 1)
 
