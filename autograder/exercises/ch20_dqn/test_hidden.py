@@ -10,9 +10,11 @@ WEIGHTS = "cartpole_dqn.weights.h5"
 ANGLE_LIMIT, POSITION_LIMIT = 12 * 2 * np.pi / 360, 2.4
 # The grader's own episodes: seeds students never see, 500 steps at most.
 EVALUATION_SEEDS = [int(s) for s in np.random.default_rng(20_2005).integers(10**6, 10**7, size=20)]
-# Reference (train_reference.py, CI's seed): 500.0 on these 20 seeds; over training seeds 1-4, 500 on 20 fresh
-# seeds each (see exercise.toml). Full marks from CartPole-v1's "solved" 475, partial credit down to 150.
-FULL_MARKS_RETURN, FLOOR_RETURN = 475.0, 150.0
+# The notes' DQN (discount 0.618, 24-12 network, target copied every 100 steps) is unstable: over 9 runs of up to
+# 60,000-71,000 steps the kept weights averaged 248-500 on 20 fresh seeds (3 runs 500; see exercise.toml); the
+# reference (train_reference.py) averages 413.2 on these seeds. Full marks from 200 (48 below the worst run),
+# partial credit down to 50 (random pushes average about 22, always pushing one way about 9).
+FULL_MARKS_RETURN, FLOOR_RETURN = 200.0, 50.0
 
 # The short training run every loop check looks at (a few seconds): steps are counted from 1, training every
 # 4th step from step 200 (memory of 200) gives steps 200, 204, ..., 348: 38 steps (1-based or 0-based counting
@@ -23,6 +25,8 @@ LOOP = dict(total_steps=351, seed=5, batch_size=32, min_replay_size=200, train_e
             epsilon_decay=0.3, max_episode_steps=10)
 EXPECTED_TRAIN_STEPS = 38
 UNTRAINED_STEPS = 190  # transitions surely chosen with the starting weights (no training before step 200)
+# Measured with the reference's loop (run seeds 5-7): from episode 8 on, 95-100 % of the actions are greedy (the
+# check asks for 85 %); in episodes 0-1, 8 of about 20 actions differ from the greedy one (the check asks for 3).
 
 
 def arrays(remote_list, what):
@@ -191,7 +195,7 @@ def test_evaluate_policy_plays_greedy_episodes(student, controller_weights, play
 @pytest.mark.points(4)
 @pytest.mark.visibility("visible")
 def test_submitted_network_balances_the_pole(student, reference, play_greedy, credit, feedback):
-    """cartpole_dqn.weights.h5: the grader plays 20 greedy episodes with its own seeds; average return 475"""
+    """cartpole_dqn.weights.h5: the grader plays 20 greedy episodes with its own seeds; average return 200"""
     weights = submitted_weights(student.build_q_network(), WEIGHTS,
                                 how_to_make_it="run the training cell, which saves it")
     ours = reference.live("build_q_network")

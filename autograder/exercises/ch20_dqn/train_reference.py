@@ -3,8 +3,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-SEED, TOTAL_STEPS = 2, 100_000
-TRAINING_EVALUATION_SEEDS = range(10)  # the loop keeps the weights that do best on these
+SEED, TOTAL_STEPS = 2, 60_000
+TRAINING_EVALUATION_SEEDS = range(20)  # the loop keeps the weights that do best on these
 CHECK_SEEDS = range(1000, 1020)        # fresh seeds for the measurement (the grader's own seeds are elsewhere)
 
 
