@@ -4,6 +4,7 @@ import pytest
 
 from dlgrade.checks import (
     as_array, assert_close, assert_gradients_close, assert_loss_decreases, assert_same_architecture,
+    assert_trained_like_reference,
     numerical_gradients, relative_error,
 )
 
@@ -50,6 +51,17 @@ def test_loss_decrease_check():
         assert_loss_decreases([1.0, 0.95], what="loss", min_relative_drop=0.5)
     with pytest.raises(AssertionError, match="NaN"):
         assert_loss_decreases([1.0, np.nan], what="loss")
+
+
+def test_trained_like_reference_measures_the_gap_against_how_far_training_moved():
+    start = [np.zeros((2, 2)), np.zeros(2)]
+    expected = [np.full((2, 2), 0.1), np.full(2, -0.2)]
+    close = [expected[0] + 0.005, expected[1]]
+    assert_trained_like_reference(close, expected, start, what="after 1 step", hint="h")
+    with pytest.raises(AssertionError, match=r"after 1 step, your weights differ .* up to 0.02 .* up to 0.2\): h"):
+        assert_trained_like_reference([expected[0] + 0.02, expected[1]], expected, start, what="after 1 step", hint="h")
+    with pytest.raises(AssertionError, match="shapes"):
+        assert_trained_like_reference([expected[0]], expected, start, what="after 1 step", hint="h")
 
 
 def _summary(units, activation="relu", params=10):

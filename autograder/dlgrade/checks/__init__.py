@@ -5,10 +5,11 @@ from dlgrade.checks.architecture import assert_same_architecture
 from dlgrade.checks.arrays import as_array, assert_close
 from dlgrade.checks.gradients import assert_gradients_close, numerical_gradients, relative_error
 from dlgrade.checks.tensorboard import read_scalars
-from dlgrade.checks.training import assert_loss_decreases
+from dlgrade.checks.training import assert_loss_decreases, assert_trained_like_reference
 from dlgrade.checks.weights import submitted_weights
 
 __all__ = [
     "as_array", "assert_close", "assert_gradients_close", "assert_loss_decreases", "assert_same_architecture",
+    "assert_trained_like_reference",
     "numerical_gradients", "read_scalars", "relative_error", "submitted_weights",
 ]

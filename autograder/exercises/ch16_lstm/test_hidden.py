@@ -3,7 +3,7 @@ exercise.toml)."""
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, submitted_weights
+from dlgrade.checks import assert_trained_like_reference, submitted_weights
 
 WEIGHTS, LOOK_BACK = "airline_lstm.weights.h5", 3
 FULL_MARKS_RMSE, FLOOR_RMSE = 75.0, 150.0
@@ -44,12 +44,8 @@ def test_training_follows_time_order(student, reference, passengers):
     model = student.build_model(LOOK_BACK)
     model.set_weights(start)
     student.train(model, x, y, epochs=2)
-    got = [as_array(w, what="weights after train") for w in model.get_weights()]
     reference.live("train", ours, x, y, epochs=2)
-    expected = [np.asarray(w) for w in ours.get_weights()]
-    worst = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected))
-    moved = max(float(np.max(np.abs(e - s))) for e, s in zip(expected, start))
-    assert worst < 0.05 * moved, (
-        f"after 2 epochs from the grader's starting weights, your weights differ from the expected ones by up to "
-        f"{worst:.2g} (training moved them by up to {moved:.2g}): fit one epoch at a time with batch_size=1 and "
-        "shuffle=False, Adam and mean squared error, and reset the states after each epoch")
+    assert_trained_like_reference(
+        model.get_weights(), ours.get_weights(), start, what="after 2 epochs from the grader's starting weights",
+        hint="fit one epoch at a time with batch_size=1 and shuffle=False, Adam and mean squared error, and reset "
+             "the states after each epoch")

@@ -3,7 +3,7 @@ loop, and the submitted network playing CartPole on the grader's side (measureme
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, submitted_weights
+from dlgrade.checks import as_array, assert_trained_like_reference, submitted_weights
 
 WEIGHTS = "cartpole_dqn.weights.h5"
 # CartPole-v1 terminates an episode when |pole angle| > 12 degrees or |cart position| > 2.4.
@@ -89,14 +89,10 @@ def test_training_step_matches_the_reference(student, reference, random_weights,
     for _ in range(3):
         student.train_on_minibatch(q_network, target_network, probe_minibatch, discount=0.9)
         reference.live("train_on_minibatch", ours_q, ours_target, probe_minibatch, discount=0.9)
-    got, expected = arrays(q_network.get_weights(), "Q-network weights"), [np.asarray(w) for w in ours_q.get_weights()]
-    assert all(g.shape == e.shape for g, e in zip(got, expected)), "the Q-network's weights changed shape"
-    worst = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected))
-    moved = max(float(np.max(np.abs(e - s))) for e, s in zip(expected, start))
-    assert worst < 0.05 * moved, (
-        f"after 3 training steps on the grader's minibatch, your Q-network's weights differ from the expected ones "
-        f"by up to {worst:.2g} (the steps moved them by up to {moved:.2g}): one Adam step (learning rate 1e-3) per "
-        "call on the Huber loss between the Q-network's predictions and the Q-learning targets")
+    assert_trained_like_reference(
+        q_network.get_weights(), ours_q.get_weights(), start, what="after 3 training steps on the grader's minibatch",
+        hint="one Adam step (learning rate 1e-3) per call on the Huber loss between the Q-network's predictions and "
+             "the Q-learning targets")
     after_target = arrays(target_network.get_weights(), "target weights")
     assert all(np.array_equal(a, b) for a, b in zip(after_target, target_start)), (
         "train_on_minibatch changed the target network: only the Q-network trains")
