@@ -47,3 +47,8 @@ def assert_close(actual, expected, *, what: str, rtol: float = 1e-5, atol: float
             f"{what}: {count} of {actual.size} values differ beyond tolerance (rtol={rtol:g}, atol={atol:g}); "
             f"worst at index {tuple(int(i) for i in worst)}: got {actual64[worst]:.6g}, expected {expected64[worst]:.6g}"
         )
+
+
+def as_arrays(values, *, what: str) -> list[np.ndarray]:
+    """Each of ``values`` (e.g. what a remote model's ``get_weights()`` returns) as a numpy array."""
+    return [as_array(value, what=f"{what} [{index}]") for index, value in enumerate(values)]

@@ -1,7 +1,7 @@
 """Submitted weight files: parsed only inside the sandbox, taken out as plain arrays."""
 import numpy as np
 
-from dlgrade.checks.arrays import as_array
+from dlgrade.checks.arrays import as_arrays
 from dlgrade.sandbox.spawn import StudentError
 
 
@@ -19,4 +19,4 @@ def submitted_weights(model, filename: str, *, how_to_make_it: str = "") -> list
             hint = f"{how_to_make_it}, and submit it with the notebook" if how_to_make_it else "submit it with the notebook"
             raise AssertionError(f"{filename} is not in your submission: {hint}") from None
         raise AssertionError(f"{filename} does not fit the model your code builds: {kind}: {message[:300]}") from None
-    return [as_array(w, what=f"{filename} array {i}") for i, w in enumerate(model.get_weights())]
+    return as_arrays(model.get_weights(), what=f"{filename} array")

@@ -3,7 +3,7 @@ digits the grader kept aside (measurements in exercise.toml)."""
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, assert_close, submitted_weights
+from dlgrade.checks import as_array, as_arrays, assert_close, submitted_weights
 
 WEIGHTS = "vae.weights.h5"
 HOW_TO_MAKE_IT = f"run the training cell, which saves it with vae.save_weights('{WEIGHTS}')"
@@ -17,13 +17,9 @@ FULL_MARKS, FLOOR = 0.225, 0.26
 STEP_TOLERANCE = 0.1
 
 
-def arrays_of(remote, what):
-    return [as_array(w, what=what) for w in remote.get_weights()]
-
-
 def inject(remote, arrays, what):
     """Set the grader's arrays into a student's model, after checking that the shapes agree."""
-    shapes = [w.shape for w in arrays_of(remote, what)]
+    shapes = [w.shape for w in as_arrays(remote.get_weights(), what=what)]
     expected = [a.shape for a in arrays]
     assert shapes == expected, (
         f"{what} has weight shapes {shapes}; the exercise's network has {expected}: build it as Part 4 says")
@@ -37,7 +33,7 @@ def load_submitted(student, reference):
                       how_to_make_it=HOW_TO_MAKE_IT)
     ours = reference.live("build_encoder"), reference.live("build_decoder")
     for model, remote, what in zip(ours, (encoder, decoder), ("the encoder", "the decoder")):
-        arrays = arrays_of(remote, f"{what} loaded from {WEIGHTS}")
+        arrays = as_arrays(remote.get_weights(), what=f"{what} loaded from {WEIGHTS}")
         expected = [w.shape for w in model.get_weights()]
         assert [a.shape for a in arrays] == expected, f"{what} in {WEIGHTS} does not have the exercise's weight shapes"
         model.set_weights(arrays)
@@ -54,7 +50,8 @@ def test_train_step_matches_the_reference(student, reference, digits):
     inject(decoder, start[1], "build_decoder()")
     batch = digits[:32]
     student.build_vae(encoder, student.build_sampler(0.0), decoder).train_step(batch)
-    got = arrays_of(encoder, "encoder weights after train_step") + arrays_of(decoder, "decoder weights after train_step")
+    got = (as_arrays(encoder.get_weights(), what="encoder weights after train_step")
+           + as_arrays(decoder.get_weights(), what="decoder weights after train_step"))
     reference.live("build_vae", ours_encoder, reference.live("build_sampler", 0.0), ours_decoder).train_step(batch)
     expected = [np.asarray(w) for w in ours_encoder.get_weights() + ours_decoder.get_weights()]
     names = [f"encoder array {i}" for i in range(len(start[0]))] + [f"decoder array {i}" for i in range(len(start[1]))]

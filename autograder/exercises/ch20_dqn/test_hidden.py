@@ -3,7 +3,7 @@ loop, and the submitted network playing CartPole on the grader's side (measureme
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, assert_trained_like_reference, submitted_weights
+from dlgrade.checks import as_array, as_arrays, assert_trained_like_reference, submitted_weights
 
 WEIGHTS = "cartpole_dqn.weights.h5"
 # CartPole-v1 terminates an episode when |pole angle| > 12 degrees or |cart position| > 2.4.
@@ -27,10 +27,6 @@ EXPECTED_TRAIN_STEPS = 38
 UNTRAINED_STEPS = 190  # transitions surely chosen with the starting weights (no training before step 200)
 # Measured with the reference's loop (run seeds 5-7): from episode 8 on, 95-100 % of the actions are greedy (the
 # check asks for 85 %); in episodes 0-1, 8 of about 20 actions differ from the greedy one (the check asks for 3).
-
-
-def arrays(remote_list, what):
-    return [as_array(a, what=what) for a in remote_list]
 
 
 def greedy(weights, observations):
@@ -93,7 +89,7 @@ def test_training_step_matches_the_reference(student, reference, random_weights,
         q_network.get_weights(), ours_q.get_weights(), start, what="after 3 training steps on the grader's minibatch",
         hint="one Adam step (learning rate 1e-3) per call on the Huber loss between the Q-network's predictions and "
              "the Q-learning targets")
-    after_target = arrays(target_network.get_weights(), "target weights")
+    after_target = as_arrays(target_network.get_weights(), what="target weights")
     assert all(np.array_equal(a, b) for a, b in zip(after_target, target_start)), (
         "train_on_minibatch changed the target network: only the Q-network trains")
 
@@ -107,10 +103,10 @@ def loop_run(student, controller_weights):
     target_network.set_weights(start)
     memory = student.ReplayMemory(capacity=1000)
     student.train_dqn(q_network, target_network, memory, **LOOP)
-    return {"start": start, "q": arrays(q_network.get_weights(), "Q-network weights"),
-            "target": arrays(target_network.get_weights(), "target weights"),
+    return {"start": start, "q": as_arrays(q_network.get_weights(), what="Q-network weights"),
+            "target": as_arrays(target_network.get_weights(), what="target weights"),
             "iterations": int(as_array(q_network.optimizer.iterations, what="optimizer.iterations")),
-            "transitions": arrays(memory.arrays(), "memory.arrays()")}
+            "transitions": as_arrays(memory.arrays(), what="memory.arrays()")}
 
 
 @pytest.mark.points(2)

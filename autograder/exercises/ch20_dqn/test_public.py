@@ -2,11 +2,7 @@
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, assert_close
-
-
-def arrays_of(model, what):
-    return [as_array(w, what=what) for w in model.get_weights()]
+from dlgrade.checks import as_array, as_arrays, assert_close
 
 
 @pytest.mark.points(2)
@@ -42,7 +38,7 @@ def test_epsilon_schedule(student, reference):
 def test_greedy_action_is_the_argmax(student, random_weights):
     """greedy_action: the action whose Q-value is highest, for weights and observations the grader chooses"""
     model = student.build_q_network()
-    model.set_weights(random_weights([w.shape for w in arrays_of(model, "weights")], seed=31))
+    model.set_weights(random_weights([w.shape for w in as_arrays(model.get_weights(), what="weights")], seed=31))
     observations = np.random.default_rng(32).normal(0.0, 0.5, size=(24, 4)).astype(np.float32)
     q_values = as_array(model.predict_on_batch(observations), what="your network's Q-values")
     clear = np.abs(q_values[:, 0] - q_values[:, 1]) > 1e-3
@@ -82,12 +78,13 @@ def test_replay_memory_keeps_the_latest_transitions(student):
 def test_update_target_copies_the_weights(student, random_weights):
     """update_target: the target network gets the Q-network's weights; the Q-network keeps them"""
     q_network, target_network = student.build_q_network(), student.build_q_network()
-    shapes = [w.shape for w in arrays_of(q_network, "weights")]
+    shapes = [w.shape for w in as_arrays(q_network.get_weights(), what="weights")]
     ours, theirs = random_weights(shapes, seed=41), random_weights(shapes, seed=42)
     q_network.set_weights(ours)
     target_network.set_weights(theirs)
     student.update_target(q_network, target_network)
-    after_target, after_q = arrays_of(target_network, "target weights"), arrays_of(q_network, "Q-network weights")
+    after_target = as_arrays(target_network.get_weights(), what="target weights")
+    after_q = as_arrays(q_network.get_weights(), what="Q-network weights")
     assert all(np.array_equal(a, b) for a, b in zip(after_target, ours)), (
         "after update_target(q_network, target_network), the target network does not hold the Q-network's weights")
     assert all(np.array_equal(a, b) for a, b in zip(after_q, ours)), "update_target changed the Q-network's weights"
@@ -97,7 +94,7 @@ def test_update_target_copies_the_weights(student, random_weights):
 def test_targets_on_constant_networks(student):
     """q_learning_targets on networks whose Q-values are constants: only the taken action moves"""
     q_network, target_network = student.build_q_network(), student.build_q_network()
-    zeros = [np.zeros_like(w) for w in arrays_of(q_network, "weights")]
+    zeros = [np.zeros_like(w) for w in as_arrays(q_network.get_weights(), what="weights")]
     # Zero kernels and hidden biases: the Q-network always says (0.5, -0.25), the target network (2, 3).
     q_network.set_weights(zeros[:-1] + [np.array([0.5, -0.25], np.float32)])
     target_network.set_weights(zeros[:-1] + [np.array([2.0, 3.0], np.float32)])
