@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dlgrade.exercise import LatePolicy
-from dlgrade.export import apply_late_policy, days_late, export_grades
+from dlgrade.export import apply_late_policy, csv_cell, days_late, export_grades
 from dlgrade.gradebook import latest_submissions, open_gradebook, record
 
 DUE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)
@@ -60,3 +60,33 @@ def test_gradebook_keeps_one_row_per_version_and_exports_the_latest(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [(r["student"], float(r["ch04_xor"])) for r in rows] == [("ada", 16.0), ("bob", 4.0)]
     assert rows[0]["ch04_xor:test_public.py::test_t"] == "16.0" and rows[0]["ch04_xor:days_late"] == "0"
+
+
+def test_a_time_with_a_utc_offset_keeps_it_in_the_gradebook(tmp_path):
+    engine = open_gradebook(tmp_path / "grades.sqlite")
+    four_hours_late = (DUE + timedelta(hours=4)).astimezone(timezone(-timedelta(hours=8)))
+    with Session(engine) as session:
+        record(session, student="ada", exercise="ch04_xor", content_hash="a1", submitted_at=four_hours_late,
+               results=results(16))
+        stored = latest_submissions(session)[0].submitted_at
+    assert stored.replace(tzinfo=timezone.utc) == DUE + timedelta(hours=4)
+    assert days_late(stored, DUE) == 1
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\",\"a\")", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_text_that_a_spreadsheet_would_run_is_quoted(text):
+    assert csv_cell(text) == "'" + text
+    assert csv_cell("ada@uni.edu") == "ada@uni.edu" and csv_cell(-1.5) == -1.5 and csv_cell(0) == 0
+
+
+def test_export_neutralises_formulas_in_student_ids_and_keeps_numbers(tmp_path):
+    gradebook = tmp_path / "grades.sqlite"
+    with Session(open_gradebook(gradebook)) as session:
+        for student in ("=cmd|' /C calc'!A0", "-bob", "ada"):
+            record(session, student=student, exercise="ch04_xor", content_hash="h",
+                   submitted_at=DUE - timedelta(days=1), results=results(12.5))
+    out = tmp_path / "grades.csv"
+    export_grades(gradebook=gradebook, out_csv=out)
+    with open(out, newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [["student", "ch04_xor"], ["'-bob", "12.5"], ["'=cmd|' /C calc'!A0", "12.5"], ["ada", "12.5"]]

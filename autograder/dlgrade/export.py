@@ -1,5 +1,7 @@
 """Grades out of the gradebook: one CSV row per student, one column per exercise (late penalties applied),
-and with ``detail`` the raw score, days late and every test's score."""
+and with ``detail`` the raw score, days late and every test's score. Text cells that a spreadsheet would
+take for a formula (OWASP's CSV injection: starting with ``= + - @``, a tab or a carriage return) get a
+leading single quote; numbers are written as numbers."""
 from __future__ import annotations
 
 import csv
@@ -12,6 +14,8 @@ from sqlalchemy.orm import Session
 from dlgrade.exercise import LatePolicy, load_exercise
 from dlgrade.gradebook import latest_submissions, open_gradebook
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def days_late(submitted_at: datetime, due: datetime | None) -> int:
     """Whole days (rounded up) after the due date; 0 when on time or without a due date."""
@@ -19,6 +23,11 @@ def days_late(submitted_at: datetime, due: datetime | None) -> int:
         return 0
     submitted = submitted_at if submitted_at.tzinfo else submitted_at.replace(tzinfo=timezone.utc)
     return max(0, math.ceil((submitted - due).total_seconds() / 86400))
+
+
+def csv_cell(value):
+    """``value`` as a spreadsheet will read it safely: text that could start a formula is quoted with ``'``."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def apply_late_policy(score: float, *, late_days: int, policy: LatePolicy) -> float:
@@ -58,8 +67,8 @@ def export_grades(*, gradebook: Path, out_csv: Path, detail: bool = False) -> in
                     row[f"{submission.exercise_id}:{test.test_id}"] = test.score
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     with open(out_csv, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
+        writer = csv.writer(handle)
+        writer.writerow([csv_cell(column) for column in columns])
         for student in sorted(rows):
-            writer.writerow(rows[student])
+            writer.writerow([csv_cell(rows[student].get(column, "")) for column in columns])
     return len(rows)

@@ -1,7 +1,8 @@
 """The gradebook: SQLite through SQLAlchemy. One row per graded submission, one per test result.
 
 A submission is identified by (student, exercise, content hash): regrading the same files replaces the
-earlier result, a new version of the files adds a row, and the latest one counts.
+earlier result, a new version of the files adds a row, and the latest one counts. Times are stored in UTC
+(SQLite keeps no UTC offset: a time stored with its offset dropped would move by that many hours).
 """
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def is_graded(session: Session, *, student: str, exercise: str, content_hash: st
 
 def record(session: Session, *, student: str, exercise: str, content_hash: str, submitted_at: datetime,
            results: dict) -> None:
-    """Store one graded submission (replacing an earlier grading of the same files) and commit at once."""
+    """Store one graded submission (replacing an earlier grading of the same files) and commit at once.
+    A ``submitted_at`` without a zone is taken as UTC."""
     for model, key in ((Student, student), (Exercise, exercise)):
         if session.get(model, key) is None:
             session.add(model(id=key))
@@ -85,7 +87,7 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
         session.delete(earlier)
         session.flush()
     session.add(Submission(
-        student_id=student, exercise_id=exercise, content_hash=content_hash, submitted_at=submitted_at,
+        student_id=student, exercise_id=exercise, content_hash=content_hash, submitted_at=_utc(submitted_at),
         graded_at=datetime.now(timezone.utc), score=results["score"], max_score=results["max_score"],
         seconds=results.get("execution_time", 0.0), grader_version=results["extra_data"]["grader_version"],
         output=results.get("output", ""),
@@ -94,6 +96,10 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
                           output=t.get("output", "")) for i, t in enumerate(results["tests"])],
     ))
     session.commit()
+
+
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def latest_submissions(session: Session) -> list[Submission]:
