@@ -1,8 +1,14 @@
 """Grade a class: many submissions in parallel, each in its own ``dlgrade grade`` process (and so its own
 sandbox), recorded in the gradebook the moment it finishes. A rerun skips what is already graded, so a
-killed batch resumes where it stopped; one failing submission never stops the others."""
+killed batch resumes where it stopped; one failing submission never stops the others.
+
+A submission collected with a problem (files over the bounds, an unreadable timestamp, a link) is graded by
+``dlgrade grade --problem MESSAGE``: every test fails with the message, no sandbox starts, nothing of the
+submission is read, and the student is recorded with 0 out of the exercise's maximum. Each student's results
+go to their own folder, ``out_root/safe_name(id)``, which is distinct for distinct ids and inside out_root."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -23,6 +29,8 @@ from dlgrade.exercise import load_exercise
 from dlgrade.grade import ensure_reference_answers
 from dlgrade.gradebook import is_graded, open_gradebook, record
 
+MAX_SLUG_CHARS = 80
+
 
 @dataclass
 class BatchSummary:
@@ -30,6 +38,7 @@ class BatchSummary:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
 
 
@@ -43,14 +52,15 @@ class _Runner:
         self.stopping = False
 
     def grade(self, item: FoundSubmission) -> dict:
-        out_dir = self.out_root / safe_name(item.student)
+        out_dir = student_folder(out_root=self.out_root, student=item.student)
         command = [sys.executable, "-m", "dlgrade", "grade", str(item.path), "--exercise", self.exercise_id,
-                   "--out", str(out_dir), *self.extra_args]
+                   "--out", str(out_dir), *self.extra_args, *(["--problem", item.problem] if item.problem else [])]
+        environment = dict(os.environ, PYTHONIOENCODING="utf-8:backslashreplace")  # paths need not be UTF-8
         with self.lock:
             if self.stopping:
                 raise InterruptedError("batch stopped")
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                       start_new_session=True)
+                                       errors="backslashreplace", env=environment, start_new_session=True)
             self.running.add(process)
         _, stderr = process.communicate()
         with self.lock:
@@ -70,8 +80,22 @@ class _Runner:
 
 
 def safe_name(student: str) -> str:
-    """A folder name for a student id (e-mail addresses and odd characters included)."""
-    return re.sub(r"[^A-Za-z0-9._@-]", "_", student)[:120] or "_"
+    """A folder name for a student id, distinct for distinct ids: a plain id (lower-case letters, digits,
+    ``._@+-``, not starting with a dot or a dash, at most 80 characters) is its own name; any other id gets a
+    readable slug, ``~`` and 12 hex digits of its SHA-256. No plain id holds ``~`` or a capital, so names stay
+    distinct on case-insensitive disks too."""
+    slug = re.sub(r"[^A-Za-z0-9._@+-]", "_", student).lstrip(".-")[:MAX_SLUG_CHARS]
+    if slug and slug == student and student == student.lower():
+        return slug
+    return f"{slug or '_'}~{hashlib.sha256(student.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+
+
+def student_folder(*, out_root: Path, student: str) -> Path:
+    """The student's own results folder, refused unless it resolves to a folder directly inside ``out_root``."""
+    folder = out_root / safe_name(student)
+    if folder.resolve().parent != out_root.resolve():
+        raise RuntimeError(f"{folder} leads out of {out_root} (a link?); remove it and grade again")
+    return folder
 
 
 def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_root: Path, jobs: int = 1,
@@ -113,6 +137,8 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                             record(session, student=item.student, exercise=exercise_id,
                                    content_hash=item.content_hash, submitted_at=item.submitted_at, results=results)
                             summary.graded.append(item.student)
+                            if item.problem:
+                                summary.problems[item.student] = item.problem
                         progress.update(task, advance=1, failed=len(summary.failed))
             except KeyboardInterrupt:
                 summary.interrupted = True

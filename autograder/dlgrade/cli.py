@@ -69,9 +69,11 @@ def main() -> None:
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="submissions graded at once")
 @click.option("--regrade", is_flag=True, help="grade again what the gradebook already holds")
 @click.option("--regrade-student", help="grade again this student only")
+@click.option("--problem", hidden=True, help="fail every test with this message without reading the submission "
+              "(a batch passes it for a submission it could not collect)")
 def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
           startup_timeout: float | None, gradebook: Path | None, jobs: int, regrade: bool,
-          regrade_student: str | None) -> None:
+          regrade_student: str | None, problem: str | None) -> None:
     """Grade one submission (notebook or folder), or with --gradebook a whole class from PATHS."""
     overrides = {k: v for k, v in (("call_timeout_s", call_timeout), ("startup_timeout_s", startup_timeout)) if v}
     try:
@@ -85,7 +87,7 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
         from dlgrade.grade import grade_submission
 
         results = grade_submission(submission=paths[0], exercise=exercise_id, out_dir=out_dir,
-                                   include_hidden=not public_only, limit_overrides=overrides)
+                                   include_hidden=not public_only, limit_overrides=overrides, problem=problem)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
     except DatasetMissing as error:
@@ -96,6 +98,7 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
 def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regrade_student, public_only,
                  overrides) -> None:
     from dlgrade.batch import grade_batch
+    from dlgrade.text import terminal_safe
 
     extra = ["--public-only"] if public_only else []
     for key, flag in (("call_timeout_s", "--call-timeout"), ("startup_timeout_s", "--startup-timeout")):
@@ -111,7 +114,11 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
     console.print(f"{summary.found} submissions: {len(summary.graded)} graded, {len(summary.skipped)} already in "
                   f"the gradebook, {len(summary.failed)} failed to grade")
     for student, reason in summary.failed.items():
-        console.print(f"  {student}: {reason}", markup=False)
+        console.print(terminal_safe(f"  {student}: {reason}"), markup=False, highlight=False)
+    if summary.problems:
+        console.print(f"{len(summary.problems)} recorded with 0 points (their files could not be graded):")
+    for student, reason in summary.problems.items():
+        console.print(terminal_safe(f"  {student}: {reason}"), markup=False, highlight=False)
     if summary.interrupted:
         console.print("stopped: run the same command again to grade the rest")
         sys.exit(130)

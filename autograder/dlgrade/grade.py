@@ -33,11 +33,14 @@ def _hidden_paths(exercise, out_dir: Path) -> list[Path]:
 
 
 def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
+                     problem: str | None = None,
                      limit_overrides: dict | None = None, record_answers_to: Path | None = None) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
     ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
     replaces fields of its sandbox limits (e.g. ``call_timeout_s``).
+    ``problem`` (a message for the student, e.g. from a batch that could not read the files) fails every test
+    with it, without reading the submission or starting a sandbox.
     """
     started = time.monotonic()
     if isinstance(exercise, str):
@@ -46,9 +49,10 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     submission = submission.resolve()
-    problem, cells, notices = None, [], []
+    cells, notices = [], [problem] if problem else []
     try:
-        cells, notices = _prepare(submission, exercise)
+        if problem is None:
+            cells, notices = _prepare(submission, exercise)
     except NotebookProblem as error:
         problem = str(error)
         notices.append(problem)
