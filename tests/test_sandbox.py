@@ -67,7 +67,7 @@ def hidden_dir(tmp_path_factory):
 def session(tmp_path_factory, hidden_dir):
     submission = tmp_path_factory.mktemp("submission")
     (submission / "notes.txt").write_text("student file")
-    live = StudentSession(submission=submission, cells=CELLS, hidden_paths=[hidden_dir],
+    live = StudentSession(submission=submission, cells=CELLS,
                           limits=SandboxLimits(call_timeout_s=20, max_restarts=2))
     live.start()
     yield live

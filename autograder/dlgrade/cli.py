@@ -18,26 +18,28 @@ from rich.table import Table
 from dlgrade import __version__
 from dlgrade.datasets.commands import data
 from dlgrade.datasets.locate import DatasetMissing
+from dlgrade.text import terminal_safe
 
 DIE_WITH_PARENT = "DLGRADE_DIE_WITH_PARENT"
 
 
 def print_results(results: dict, *, console: Console, title: str) -> None:
-    """A per-test table with the total, as course staff read it."""
-    table = Table(title=title, show_lines=False)
+    """A per-test table with the total, as course staff read it. Student-derived text is printed as text:
+    no markup, and control characters escaped (an escape sequence could redraw the table)."""
+    table = Table(title=escape(terminal_safe(title)), show_lines=False)
     for column in ("test", "visibility", "score", "status"):
         table.add_column(column)
     for test in results["tests"]:
         style = "green" if test["status"] == "passed" else "red"
-        table.add_row(escape(test["name"]), test["visibility"], f"{test['score']:g}/{test['max_score']:g}",
-                      f"[{style}]{test['status']}[/{style}]")
+        table.add_row(escape(terminal_safe(test["name"])), test["visibility"],
+                      f"{test['score']:g}/{test['max_score']:g}", f"[{style}]{test['status']}[/{style}]")
     console.print(table)
     for test in results["tests"]:
         if test["status"] != "passed" and test["output"]:
-            console.print(f"{test['name']}:", style="bold", markup=False, highlight=False)
-            console.print(f"  {test['output']}", markup=False, highlight=False)
+            console.print(terminal_safe(f"{test['name']}:"), style="bold", markup=False, highlight=False)
+            console.print(terminal_safe(f"  {test['output']}"), markup=False, highlight=False)
     if results["output"]:
-        console.print(results["output"], markup=False, highlight=False)
+        console.print(terminal_safe(results["output"]), markup=False, highlight=False)
     console.print(f"[bold]total {results['score']:g}/{results['max_score']:g}[/bold] "
                   f"({results['execution_time']:.1f} s)")
 
@@ -69,38 +71,44 @@ def main() -> None:
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="submissions graded at once")
 @click.option("--regrade", is_flag=True, help="grade again what the gradebook already holds")
 @click.option("--regrade-student", help="grade again this student only")
+@click.option("--allow-weaker-isolation", is_flag=True,
+              help="grade even where the kernel refuses part of the sandbox (results.json says what was applied)")
 @click.option("--problem", hidden=True, help="fail every test with this message without reading the submission "
               "(a batch passes it for a submission it could not collect)")
 def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
           startup_timeout: float | None, gradebook: Path | None, jobs: int, regrade: bool,
-          regrade_student: str | None, problem: str | None) -> None:
+          regrade_student: str | None, allow_weaker_isolation: bool, problem: str | None) -> None:
     """Grade one submission (notebook or folder), or with --gradebook a whole class from PATHS."""
+    from dlgrade.sandbox.spawn import IsolationUnavailable
+
     overrides = {k: v for k, v in (("call_timeout_s", call_timeout), ("startup_timeout_s", startup_timeout)) if v}
     try:
         if gradebook is not None:
             _grade_class(paths=list(paths), exercise_id=exercise_id, out_dir=out_dir, gradebook=gradebook, jobs=jobs,
                          regrade=regrade, regrade_student=regrade_student, public_only=public_only,
-                         overrides=overrides)
+                         overrides=overrides, allow_weaker_isolation=allow_weaker_isolation)
             return
         if len(paths) != 1:
             raise click.UsageError("several PATHS need --gradebook FILE (grading a class)")
         from dlgrade.grade import grade_submission
 
         results = grade_submission(submission=paths[0], exercise=exercise_id, out_dir=out_dir,
-                                   include_hidden=not public_only, limit_overrides=overrides, problem=problem)
+                                   include_hidden=not public_only, limit_overrides=overrides, problem=problem,
+                                   allow_weaker_isolation=allow_weaker_isolation)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
-    except DatasetMissing as error:
+    except (DatasetMissing, IsolationUnavailable) as error:
         raise click.ClickException(str(error)) from None
     print_results(results, console=Console(), title=f"{exercise_id}: {paths[0]}")
 
 
 def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regrade_student, public_only,
-                 overrides) -> None:
+                 overrides, allow_weaker_isolation) -> None:
     from dlgrade.batch import grade_batch
     from dlgrade.text import terminal_safe
 
     extra = ["--public-only"] if public_only else []
+    extra += ["--allow-weaker-isolation"] if allow_weaker_isolation else []
     for key, flag in (("call_timeout_s", "--call-timeout"), ("startup_timeout_s", "--startup-timeout")):
         if key in overrides:
             extra += [flag, str(overrides[key])]
@@ -176,8 +184,10 @@ def check(notebook: Path, checks: Path | None) -> None:
         for path in [notebook, *(notebook.parent / name for name in exercise.submit_files)]:
             if path.is_file() and not path.is_symlink():  # the files the exercise asks for, when already there
                 shutil.copy(path, submission / path.name)
+        # On the student's own machine the sandbox guards nothing secret (public checks, their own code), so
+        # it runs with whatever isolation the system offers (macOS and Windows offer no namespaces).
         results = grade_submission(submission=submission, exercise=exercise, out_dir=Path(scratch) / "out",
-                                   include_hidden=False)
+                                   include_hidden=False, allow_weaker_isolation=True)
     print_results(results, console=Console(), title=f"public checks of {exercise.id}: {notebook.name}")
 
 
@@ -242,7 +252,7 @@ def verify(exercise_ids: tuple[str, ...], jobs: int) -> None:
             all_ok &= check.ok
             mark = "[green]yes[/green]" if check.ok else "[red]NO[/red]"
             table.add_row(check.exercise, escape(check.subject), check.expectation,
-                          f"{check.score:g}/{check.max_score:g}", mark, escape(check.detail))
+                          f"{check.score:g}/{check.max_score:g}", mark, escape(terminal_safe(check.detail)))
     console.print(table)
     sys.exit(0 if all_ok else 1)
 

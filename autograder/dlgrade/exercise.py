@@ -55,7 +55,6 @@ class Exercise:
     solution: Path | None
     template: Path | None
     recorded_answers: Path | None = None
-    hidden: tuple[Path, ...] = ()
     submit_files: tuple[str, ...] = ()
     late_policy: LatePolicy = field(default_factory=LatePolicy)
     data: tuple[SplitSpec, ...] = ()
@@ -69,13 +68,6 @@ class Exercise:
     @property
     def hidden_tests(self) -> Path:
         return self.folder / "test_hidden.py"
-
-    def hidden_paths(self) -> list[Path]:
-        """What student code must never read: every exercise's tests, every solution, and on the grader
-        every raw copy of a dataset (whose hidden examples are in it) and dlgrade's split cache."""
-        from dlgrade.datasets.locate import dataset_folders
-
-        return list(self.hidden) + dataset_folders()
 
     def student_data(self) -> dict[str, Path]:
         """The student split files the sandbox gets in ``data/``: made from the raw datasets on the grader,
@@ -125,7 +117,6 @@ def load_exercise(exercise_id: str, *, root: Path | None = None) -> Exercise:
         config, exercise_id=exercise_id, root=root, folder=folder,
         solution=root / "solutions" / exercise_id / config["notebook"],
         template=root / "assignments" / exercise_id / config["notebook"],
-        hidden=(root / "autograder" / "exercises", root / "solutions"),
     )
 
 

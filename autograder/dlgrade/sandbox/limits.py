@@ -18,7 +18,15 @@ class SandboxLimits:
     submission_timeout_s: float = 600.0
     max_restarts: int = 2
     output_bytes: int = 64 << 10
+    # What the trusted side accepts from student code, in one answer and over a whole grading (restarts
+    # included). Measured: the largest answers are the ch08/ch10 CNN's weights (6.4 MiB; ch18's translator
+    # 0.7 MiB, ch13's VAE 0.15 MiB), Student.files sends at most 16 MiB, and ch10 pulls those weights five
+    # times (32 MiB); the reference gradings of ch04, ch06, ch16, ch18 and ch20 received 0.06-0.5 MiB in all.
+    reply_bytes: int = 64 << 20
+    transfer_bytes: int = 256 << 20
     submission_bytes: int = 512 << 20
+    submission_files: int = 10_000
+    tmp_bytes: int = 256 << 20
     seed: int = 0
 
 
@@ -28,10 +36,11 @@ class BootPlan:
 
     workdir: str
     channel_fd: int
+    report_fd: int
     uid: int | None
     stage_dir: str
-    hidden_paths: list[str] = field(default_factory=list)
-    readable_paths: list[str] = field(default_factory=list)
+    view: list[dict] = field(default_factory=list)
+    require_isolation: bool = True
     limits: SandboxLimits = field(default_factory=SandboxLimits)
 
     def to_json_dict(self) -> dict:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import select
 import shutil
+import stat
 import signal
 import socket
 import subprocess
@@ -15,8 +17,10 @@ from pathlib import Path
 
 from dlgrade.protocol import Channel, ChannelClosed, ProtocolError
 from dlgrade.sandbox.limits import BootPlan, SandboxLimits
+from dlgrade.sandbox.uids import UidLease, lease_uid
+from dlgrade.sandbox.view import file_view, to_json
 
-SANDBOX_UID_BASE = 61000
+INNER_UID = 1000  # student code's uid in its nested user namespace when the grader is not root (see boot)
 _EXIT_HINTS = {
     1: "exit code 1: often code that replaced parts of Python or of a library the grader needs",
     128 + signal.SIGXCPU: "it used up its CPU-time limit",
@@ -39,7 +43,11 @@ class SandboxDied(SandboxError):
 
 
 class SubmissionTooLarge(Exception):
-    """The submission's files exceed the sandbox's size limit; the message is for students."""
+    """The submission's files exceed the sandbox's size or count limits; the message is for students."""
+
+
+class IsolationUnavailable(Exception):
+    """The kernel refused a layer of the sandbox and weaker isolation was not allowed (a grader problem)."""
 
 
 class StudentError(Exception):
@@ -55,92 +63,168 @@ class StudentError(Exception):
         return f"{text}\n{trace}" if trace else text
 
 
-def sandbox_uid() -> int:
-    """A per-grader unprivileged uid, so process limits and clean-up never touch other sandboxes."""
-    return SANDBOX_UID_BASE + os.getpid() % 1000
-
-
-def _copy_submission(source: Path, target: Path, *, max_bytes: int) -> None:
-    """Copy regular files only (no links, devices or fifos) into the sandbox's working directory."""
-    target.mkdir()
-    paths = sorted(source.rglob("*")) if source.is_dir() else [source]
-    total = sum(p.stat().st_size for p in paths if p.is_file() and not p.is_symlink())
+def _copy_submission(source: Path, target: Path, *, max_bytes: int, max_files: int) -> None:
+    """Copy regular files only (no links, devices or fifos), bounded in total size, count and depth."""
+    if source.is_file():
+        entries = [(source, Path(source.name))]
+    else:
+        entries = _walk(source, max_files=max_files)
+    total = sum(path.lstat().st_size for path, _ in entries if path.is_file() and not path.is_symlink())
     if total > max_bytes:
         raise SubmissionTooLarge(f"the submission holds {total >> 20} MiB of files; the limit is {max_bytes >> 20} MiB")
-    for path in paths:
-        relative = path.relative_to(source) if source.is_dir() else Path(path.name)
-        if path.is_symlink() or not (path.is_file() or path.is_dir()):
-            continue
+    target.mkdir()
+    for path, relative in entries:
         destination = target / relative
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             destination.mkdir(parents=True, exist_ok=True)
-        else:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
+            continue
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # a link, or gone meanwhile
+        with os.fdopen(descriptor, "rb") as handle:
+            if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with open(destination, "wb") as copy:
+                    shutil.copyfileobj(handle, copy)
+
+
+MAX_DEPTH = 32
+
+
+def _walk(root: Path, *, max_files: int) -> list[tuple[Path, Path]]:
+    """Every entry under ``root`` (links not followed) as (path, relative path), refusing deep or huge trees."""
+    found: list[tuple[Path, Path]] = []
+    stack = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SubmissionTooLarge(f"the submission's folders are nested more than {MAX_DEPTH} levels deep")
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                found.append((Path(entry.path), Path(entry.path).relative_to(root)))
+                if len(found) > max_files:
+                    raise SubmissionTooLarge(f"the submission holds more than {max_files} files and folders")
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), depth + 1))
+    return sorted(found, key=lambda item: item[1])
 
 
 class Sandbox:
-    """One student process. ``start`` returns at once; ``ready`` waits for the graded cells to finish."""
+    """One student process. ``start`` returns once the sandbox is isolated (before any student code runs);
+    ``ready`` waits for the graded cells to finish."""
 
-    def __init__(self, *, submission: Path, cells: list[dict], limits: SandboxLimits,
-                 hidden_paths: list[Path], deadline: float, data_files: dict[str, Path] | None = None):
+    def __init__(self, *, submission: Path, cells: list[dict], limits: SandboxLimits, deadline: float,
+                 data_files: dict[str, Path] | None = None, allow_weaker_isolation: bool = False):
         self.limits, self.cells, self.deadline = limits, cells, deadline
-        self.scratch = Path(tempfile.mkdtemp(prefix="dlgrade-sandbox-"))
-        self.workdir = self.scratch / "work"
-        self.log_path = self.scratch / "output.log"
+        self.allow_weaker_isolation = allow_weaker_isolation
         self.current = "starting Python and TensorFlow"
-        self.uid = sandbox_uid() if os.getuid() == 0 else None
         self.process: subprocess.Popen | None = None
         self.channel: Channel | None = None
         self.start_report: dict | None = None
         self.sequence = 0
-        self._copy_and_own(submission, data_files or {})
-        self.hidden_paths = [str(p) for p in hidden_paths]
+        self.init = -1  # a pidfd of the sandbox's PID 1 (killing it ends its whole PID namespace)
+        self.uid_lease: UidLease | None = lease_uid() if os.getuid() == 0 else None
+        self.scratch = Path(tempfile.mkdtemp(prefix="dlgrade-sandbox-"))
+        self.workdir = self.scratch / "work"
+        self.log_path = self.scratch / "output.log"
+        try:
+            self._copy_and_own(submission, data_files or {})
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def uid(self) -> int | None:
+        return self.uid_lease.uid if self.uid_lease else None
 
     def _copy_and_own(self, submission: Path, data_files: dict[str, Path]) -> None:
-        """The copy belongs to the sandbox uid alone: other sandboxes (other students) cannot read it.
-        The exercise's student data lands in ``data/`` (replacing any file of that name the student sent)."""
-        _copy_submission(submission, self.workdir, max_bytes=self.limits.submission_bytes)
-        for name, source in data_files.items():
-            target = self.workdir / "data" / name
-            target.parent.mkdir(exist_ok=True)
-            if target.is_symlink() or target.exists():
-                target.unlink()
-            shutil.copyfile(source, target)
+        """The copy belongs to the sandbox uid alone. The exercise's student data is ``data/``: whatever the
+        submission holds under that name (a file, a folder, links) is replaced by it."""
+        _copy_submission(submission, self.workdir, max_bytes=self.limits.submission_bytes,
+                         max_files=self.limits.submission_files)
+        if data_files:
+            data = self.workdir / "data"
+            if data.is_dir() and not data.is_symlink():
+                shutil.rmtree(data)
+            elif data.is_symlink() or data.exists():
+                data.unlink()
+            data.mkdir()
+            for name, source in data_files.items():
+                shutil.copyfile(source, data / name)
         os.chmod(self.scratch, 0o711)
         if self.uid is not None:
             for path in [self.workdir, *self.workdir.rglob("*")]:
-                os.chown(path, self.uid, self.uid)
+                os.chown(path, self.uid, self.uid, follow_symlinks=False)
                 os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
     def start(self) -> None:
-        """Spawn the process and hand it the graded cells; do not wait for them."""
+        """Spawn the process, wait for its isolation report and hand it the graded cells."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        report_read, report_write = os.pipe()
         limits = self.limits
-        if gpu_visible():
+        gpu = gpu_visible()
+        if gpu:
             limits = dataclasses.replace(limits, memory_bytes=None)  # CUDA reserves far more address space
+        view = file_view(workdir=self.workdir, tmp_bytes=limits.tmp_bytes, gpu=gpu, masked=_dataset_folders(),
+                         uid=self.uid if self.uid is not None else INNER_UID)
         plan = BootPlan(
-            workdir=str(self.workdir), channel_fd=theirs.fileno(), uid=self.uid,
-            stage_dir=str(self.scratch / "stage"), hidden_paths=self.hidden_paths,
-            readable_paths=_interpreter_paths() + [str(self.workdir)], limits=limits,
+            workdir=str(self.workdir), channel_fd=theirs.fileno(), report_fd=report_write, uid=self.uid,
+            stage_dir=str(self.scratch / "root"), view=to_json(view),
+            require_isolation=not self.allow_weaker_isolation, limits=limits,
         )
         env = {
-            "PATH": "/usr/bin:/bin", "HOME": str(self.workdir), "TMPDIR": str(self.workdir),
-            "PYTHONHASHSEED": str(limits.seed), "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TF_DETERMINISTIC_OPS": "1", "MPLBACKEND": "Agg", "KERAS_HOME": str(self.workdir / ".keras"),
-            "TF_FORCE_GPU_ALLOW_GROWTH": "true", "LANG": "C.UTF-8",
+            "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": str(limits.seed), "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_DETERMINISTIC_OPS": "1", "MPLBACKEND": "Agg", "TF_FORCE_GPU_ALLOW_GROWTH": "true", "LANG": "C.UTF-8",
         }
         if "CUDA_VISIBLE_DEVICES" in os.environ:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         with open(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-m", "dlgrade.sandbox.boot", json.dumps(plan.to_json_dict())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                pass_fds=[theirs.fileno(), report_write], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 env=env, start_new_session=True, cwd=self.scratch,
             )
         theirs.close()
+        os.close(report_write)
         self.channel = Channel(ours)
-        self.channel.send({"op": "start", "cells": self.cells})
+        report = self._read_boot_report(report_read)
+        if "refused" in report:
+            self.kill()
+            fix = "Run the grader as root in a kernel or container that allows namespaces (Docker: --cap-add SYS_ADMIN)"
+            if not self.allow_weaker_isolation:
+                fix += (", or pass --allow-weaker-isolation to grade with what is available (results.json's "
+                        "isolation then says what was applied)")
+            raise IsolationUnavailable(f"cannot isolate student code: {report['refused']}. {fix}")
+        try:
+            self.channel.send({"op": "start", "cells": self.cells})
+        except ProtocolError as error:
+            self.kill()
+            raise SubmissionTooLarge(f"the graded cells are too large to run ({error})") from None
+        except OSError:
+            pass  # the process already ended: ``ready`` reports why
+
+    def _read_boot_report(self, descriptor: int) -> dict:
+        """The boot process's one JSON line (it writes it before any student code runs)."""
+        deadline = time.monotonic() + min(self.limits.startup_timeout_s, 60.0)
+        data = b""
+        with os.fdopen(descriptor, "rb", buffering=0) as pipe:
+            while time.monotonic() < deadline:
+                readable, _, _ = select.select([pipe], [], [], max(deadline - time.monotonic(), 0.0))
+                chunk = pipe.read(4096) if readable else b""
+                if not chunk:
+                    break
+                data += chunk
+        try:
+            report = json.loads(data)
+        except ValueError:
+            return {}  # boot failed before reporting; ``ready`` says how it ended
+        if isinstance(report.get("pid"), int):
+            try:
+                self.init = os.pidfd_open(report["pid"])
+            except OSError:
+                pass
+        return report
 
     def ready(self) -> dict:
         """Wait for the graded cells; returns the sandbox's report of each cell."""
@@ -173,7 +257,7 @@ class Sandbox:
                 header, arrays = self.channel.receive(deadline=deadline)
             except TimeoutError:
                 self._raise_timeout(what, timeout)
-            except ChannelClosed:
+            except (ChannelClosed, ConnectionError):  # a reset: it died with our message unread
                 self._raise_died(what)
             except ProtocolError as error:
                 self.kill()
@@ -226,12 +310,21 @@ class Sandbox:
         return "\n".join(line for line in lines if not any(n in line for n in noise))[-size:]
 
     def kill(self) -> None:
-        """Stop the process tree: its session, its PID namespace, and every process of its uid."""
+        """Stop every process of this sandbox: its PID namespace (through its PID 1), the boot process and, when
+        there was no PID namespace, every process of its own uid."""
+        if self.init >= 0:
+            try:
+                signal.pidfd_send_signal(self.init, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.close(self.init)
+            self.init = -1
         if self.process and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if self.process:
             self.process.wait()
         if self.uid is not None:
             _kill_all_of_uid(self.uid)
@@ -248,6 +341,8 @@ class Sandbox:
                 pass
         self.kill()
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.uid_lease:
+            self.uid_lease.release()
 
 
 def gpu_visible() -> bool:
@@ -265,13 +360,11 @@ def _start_value(header: dict) -> dict:
     return value
 
 
-def _interpreter_paths() -> list[str]:
-    """Directories the sandbox user must be able to read: the interpreter, its packages, dlgrade itself."""
-    import dlgrade
+def _dataset_folders() -> list[Path]:
+    """Raw dataset copies and dlgrade's caches: covered in the view where a library folder holds them."""
+    from dlgrade.datasets.locate import dataset_folders
 
-    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-             os.path.dirname(os.path.realpath(dlgrade.__file__))}
-    return sorted(os.path.realpath(p) for p in paths)
+    return dataset_folders()
 
 
 def _kill_all_of_uid(uid: int) -> None:
