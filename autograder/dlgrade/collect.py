@@ -204,7 +204,8 @@ def _folder(folder: Path, exercise: Exercise) -> list[FoundSubmission]:
         return [_found(student_id(Path(os.path.abspath(folder)).name), folder, exercise=exercise)]
     students = [entry for entry in entries if not entry.name.startswith(".")
                 and (_is_folder(entry) or (entry.is_symlink() and entry.is_dir()))]
-    return [_found(student_id(entry.name), entry, exercise=exercise, problem=_link_problem(entry)) for entry in students]
+    return [_found(student_id(entry.name), entry, exercise=exercise, problem=_link_problem(entry))
+            for entry in students]
 
 
 def collect_submissions(*, paths: list[Path], exercise: Exercise, scratch: Path) -> list[FoundSubmission]:

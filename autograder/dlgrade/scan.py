@@ -13,6 +13,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlgrade.text import mib
+
 MAX_DEPTH = 32
 MAX_ENTRIES = 10_000
 CHUNK_BYTES = 1 << 20
@@ -95,7 +97,7 @@ def _hash_files(root: Path, files, *, max_bytes: int) -> str:
             while chunk := handle.read(CHUNK_BYTES):
                 total += len(chunk)
                 if total > max_bytes:
-                    raise Unreadable(f"the submission grew past {max_bytes >> 20} MiB of files while it was read "
+                    raise Unreadable(f"the submission grew past {mib(max_bytes)} of files while it was read "
                                      f"({_shown(parts)}); submit the notebook and the files the exercise asks for")
                 digest.update(chunk)
     return digest.hexdigest()
@@ -114,9 +116,9 @@ def scan_submission(*, path: Path, max_bytes: int) -> Scan:
         total = sum(size for _, size, _ in files)
         if total > max_bytes:
             largest = max(files, key=lambda file: file[1])
-            raise Unreadable(f"the submission holds {total >> 20} MiB of files ({_shown(largest[0])}: "
-                             f"{largest[1] >> 20} MiB); the limit is {max_bytes >> 20} MiB; submit the notebook and "
-                             "the files the exercise asks for")
+            raise Unreadable(f"the submission holds {mib(total)} of files ({_shown(largest[0])}: "
+                             f"{mib(largest[1])}); the limit is {mib(max_bytes)}; submit the notebook and the files "
+                             "the exercise asks for")
         content_hash = _hash_files(root, files, max_bytes=max_bytes)
     except OSError as error:
         where = f" ({printable(Path(os.fsdecode(error.filename)).name, limit=120)})" if error.filename else ""
@@ -133,7 +135,8 @@ def read_small_file(path: Path, *, max_bytes: int) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        reason = "is a link (links are not followed)" if error.errno == errno.ELOOP else f"cannot be read: {error.strerror}"
+        link = error.errno == errno.ELOOP
+        reason = "is a link (links are not followed)" if link else f"cannot be read: {error.strerror}"
         raise Unreadable(f"{printable(path.name)} {reason}") from None
     if fd is None:
         raise Unreadable(f"{printable(path.name)} is not a regular file")
