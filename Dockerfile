@@ -20,8 +20,9 @@ ENV TF_FORCE_GPU_ALLOW_GROWTH=true \
     DLGRADE_CACHE=/opt/dlgrade/cache \
     DLGRADE_EXERCISE=${EXERCISE}
 
-# The account of the first sandbox uid (sandboxes run as 61000 + grader pid % 1000, never as root); it owns
-# nothing and has no shell.
+# The account of the first sandbox uid (each grading leases a free uid from 61000 to 61999, never root; the
+# sandbox's own /etc is generated, so this only names the uid for `ps` on the host); it owns nothing and
+# has no shell.
 RUN groupadd --system --gid 61000 dlgrade-sandbox \
     && useradd --system --uid 61000 --gid 61000 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin dlgrade-sandbox
@@ -52,7 +53,7 @@ COPY grading_env/run_autograder /autograder/run_autograder
 RUN chmod 0755 /autograder/run_autograder
 
 # The grader runs as root so that it can create namespaces (hence --cap-add SYS_ADMIN) and drop each
-# sandbox to its unprivileged uid. Without SYS_ADMIN the sandbox still runs as that uid with its limits,
-# but without namespaces (results.json reports the isolation it got).
+# sandbox to its unprivileged uid. Without SYS_ADMIN there are no namespaces and grading refuses to run
+# student code unless `--allow-weaker-isolation` is passed (results.json reports the isolation it got).
 ENTRYPOINT ["dlgrade"]
 CMD ["--help"]
