@@ -17,7 +17,9 @@ import traceback
 import numpy as np
 
 from dlgrade.protocol import Channel, ProtocolError, Ref, decode, encode, pack
+from dlgrade.sandbox.cells import IPythonStub, compile_cell
 from dlgrade.sandbox.describe import describe_model
+from dlgrade.text import mib
 
 MAX_TEXT = 4000
 
@@ -46,28 +48,6 @@ class CappedWriter:
 
     def isatty(self) -> bool:
         return False
-
-
-class IPythonStub:
-    """Stands in for ``get_ipython()`` in converted cells: shell commands and magics are skipped."""
-
-    def __init__(self, namespace: dict):
-        self.namespace = namespace
-        self.user_ns = namespace
-
-    def system(self, command, *args, **kwargs):
-        print(f"[dlgrade] skipped shell command: {command}", file=sys.stderr)
-
-    getoutput = system
-
-    def run_line_magic(self, name, line, *args, **kwargs):
-        print(f"[dlgrade] skipped %{name} {line}", file=sys.stderr)
-
-    def run_cell_magic(self, name, line, cell, *args, **kwargs):
-        if name in ("time", "capture"):
-            exec(compile(cell, f"<%%{name} cell>", "exec"), self.namespace)
-        else:
-            print(f"[dlgrade] skipped %%{name} cell", file=sys.stderr)
 
 
 def _text(value) -> str:
@@ -120,9 +100,9 @@ def error_report(error: BaseException) -> dict:
 class Server:
     """Holds the student namespace and the table of objects the trusted side refers to."""
 
-    def __init__(self, channel: Channel, seed: int):
+    def __init__(self, channel: Channel, *, seed: int, reply_bytes: int):
         self.channel = channel
-        self.seed = seed
+        self.seed, self.reply_bytes = seed, reply_bytes
         self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.namespace["get_ipython"] = lambda: IPythonStub(self.namespace)
         self.handles: dict[int, object] = {}
@@ -155,11 +135,11 @@ class Server:
         reports = []
         for cell in cells:
             filename = f"<cell {cell['id']}>"
-            source = cell["source"]
-            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             self.channel.send({"event": "cell", "id": cell["id"]})
             try:
-                exec(compile(source, filename, "exec"), self.namespace)
+                code, source = compile_cell(cell["source"], filename=filename)
+                linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+                exec(code, self.namespace)
                 reports.append({"id": cell["id"], "ok": True})
             except BaseException as error:  # noqa: B036 - SystemExit from a cell is the student's error
                 reports.append({"id": cell["id"], "ok": False, "error": error_report(error)})
@@ -234,6 +214,9 @@ class Server:
                 self.leave_if_forked()
                 tree, out_arrays = encode(value, make_ref=self.to_wire)
                 message = pack({"reply": True, "seq": seq, "ok": True, "value": tree}, out_arrays)
+                if len(message) > self.reply_bytes:
+                    raise ProtocolError(f"it takes {mib(len(message))}, and the grader accepts at most "
+                                        f"{mib(self.reply_bytes)} in one answer")
             except BaseException as error:  # noqa: B036 - every student failure becomes a reply
                 self.leave_if_forked()
                 report = error_report(error)
@@ -249,7 +232,7 @@ def main() -> None:
     sys.stdout = CappedWriter(sys.__stdout__, limits["output_bytes"])
     sys.stderr = CappedWriter(sys.__stderr__, limits["output_bytes"])
     header, _ = channel.receive()
-    server = Server(channel, seed=limits["seed"])
+    server = Server(channel, seed=limits["seed"], reply_bytes=limits["reply_bytes"])
     reports = server.run_cells(header["cells"])
     channel.send({"reply": True, "ok": True, "value": {
         "cells": reports,
