@@ -1,11 +1,16 @@
 """The DL-aware checks fail for the right reason and with a readable message."""
+import struct
+import tracemalloc
+
 import numpy as np
 import pytest
+from tensorboard.compat.proto import event_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
+from dlgrade.checks import tensorboard as event_files
 from dlgrade.checks import (
-    as_array, assert_close, assert_gradients_close, assert_loss_decreases, assert_same_architecture,
+    as_array, as_arrays, assert_close, assert_gradients_close, assert_loss_decreases, assert_same_architecture,
     assert_trained_like_reference,
-    numerical_gradients, relative_error,
+    numerical_gradients, read_scalars, relative_error,
 )
 
 
@@ -80,3 +85,69 @@ def test_architecture_comparison_ignores_names_but_not_spec():
         assert_same_architecture(_summary(4, "tanh"), _summary(4))
     with pytest.raises(AssertionError, match="parameters"):
         assert_same_architecture(_summary(4, params=12), _summary(4))
+
+
+def test_as_arrays_takes_only_a_list_or_tuple_and_never_loops_over_anything_else():
+    asked = []
+
+    class Endless:
+        """What a remote object that answers every index looks like to Python's legacy iteration."""
+
+        type_name = "__main__.Endless"
+
+        def __getitem__(self, index):
+            asked.append(index)
+            if index > 10:
+                raise IndexError(index)
+            return np.zeros(3)
+
+    assert [a.shape for a in as_arrays((np.zeros(2), [1.0, 2.0]), what="w")] == [(2,), (2,)]
+    with pytest.raises(AssertionError, match="weights: expected a list of numeric arrays, got __main__.Endless"):
+        as_arrays(Endless(), what="weights")
+    assert asked == []
+
+
+def event_record(event: event_pb2.Event) -> bytes:
+    """One TFRecord (the CRCs are not checked by the reader)."""
+    payload = event.SerializeToString()
+    return struct.pack("<Q", len(payload)) + b"\0" * 4 + payload + b"\0" * 4
+
+
+def scalar_event(tag: str, step: int, **tensor) -> event_pb2.Event:
+    event = event_pb2.Event(step=step)
+    event.summary.value.add(tag=tag, tensor=tensor_pb2.TensorProto(**tensor))
+    return event
+
+
+def test_read_scalars_decodes_one_value_and_never_a_declared_giant():
+    giant = scalar_event("loss", 1, dtype=types_pb2.DT_FLOAT, float_val=[1.0],
+                         tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[{"size": 1 << 30}]))
+    assert len(giant.SerializeToString()) < 40  # a few bytes that claim 4 GiB of floats
+    odd_shape = scalar_event("loss", 2, dtype=types_pb2.DT_FLOAT, float_val=[2.0],
+                             tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[{"size": -1}, {"size": -1}]))
+    too_much_content = scalar_event("loss", 3, dtype=types_pb2.DT_DOUBLE, tensor_content=np.zeros(2).tobytes())
+    text = scalar_event("loss", 4, dtype=types_pb2.DT_STRING, string_val=[b"1.0"])
+    good = [scalar_event("loss", 0, dtype=types_pb2.DT_FLOAT, float_val=[0.5]),
+            scalar_event("accuracy", 0, dtype=types_pb2.DT_DOUBLE, tensor_content=np.float64(0.75).tobytes(),
+                         tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[{"size": 1}])),
+            scalar_event("half", 0, dtype=types_pb2.DT_HALF, half_val=[int(np.float16(1.5).view(np.uint16))]),
+            scalar_event("steps", 0, dtype=types_pb2.DT_INT64, int64_val=[7])]
+    legacy = event_pb2.Event(step=5)
+    legacy.summary.value.add(tag="loss", simple_value=0.25)
+    data = b"".join(event_record(e) for e in [giant, odd_shape, too_much_content, text, *good, legacy])
+    tracemalloc.start()
+    try:
+        scalars = read_scalars({"events.out.tfevents.1": data, "notes.txt": b"x" * 100})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak} bytes allocated to read a few scalars"
+    assert scalars == {"loss": {0: 0.5, 5: 0.25}, "accuracy": {0: 0.75}, "half": {0: 1.5}, "steps": {0: 7.0}}
+
+
+def test_read_scalars_caps_the_records_it_reads(monkeypatch):
+    monkeypatch.setattr(event_files, "MAX_RECORDS", 3)
+    record = event_record(scalar_event("loss", 0, dtype=types_pb2.DT_FLOAT, float_val=[0.5]))
+    assert read_scalars({"a.tfevents": record * 3}) == {"loss": {0: 0.5}}
+    with pytest.raises(AssertionError, match="more than 3 records"):
+        read_scalars({"a.tfevents": record * 4})

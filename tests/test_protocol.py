@@ -5,12 +5,15 @@ import pickle
 import socket
 import struct
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
+from numpy.lib import format as npy_format
 
 from dlgrade import protocol
-from dlgrade.protocol import Channel, ProtocolError, Ref, decode, encode, pack, read_message
+from dlgrade.protocol import (Channel, ProtocolError, Ref, TransferBudget, TransferRefused, decode, encode, pack,
+                              read_message)
 
 
 def roundtrip(value):
@@ -87,3 +90,53 @@ def test_a_peer_that_drips_bytes_cannot_stretch_the_deadline():
     with pytest.raises(TimeoutError):
         Channel(ours).receive(deadline=time.monotonic() + 0.5)
     assert time.monotonic() - started < 2
+
+
+def reader_of(message: bytes, requested: list[int]):
+    """``read_exact`` over ``message`` that records every size asked for."""
+    stream = io.BytesIO(message)
+
+    def read(n):
+        requested.append(n)
+        return stream.read(n)
+    return read
+
+
+def test_a_transfer_budget_refuses_a_message_before_reading_its_payload():
+    budget = TransferBudget(reply_bytes=1 << 20, total_bytes=3 << 20)
+    requested = []
+    with pytest.raises(TransferRefused, match="more than 1 MiB to the grader in one answer"):
+        read_message(reader_of(pack({}, [np.zeros(200_000)]), requested), budget=budget)
+    assert max(requested) < 1 << 10, "the payload was read before the budget was checked"
+    for _ in range(3):
+        read_message(reader_of(pack({}, [np.zeros(120_000)]), []), budget=budget)
+    assert budget.exhausted is None
+    with pytest.raises(TransferRefused, match="more than 3 MiB to the grader in total"):
+        read_message(reader_of(pack({}, [np.zeros(120_000)]), []), budget=budget)
+    with pytest.raises(TransferRefused, match="in total"):
+        read_message(reader_of(pack({"small": True}, []), []), budget=budget)
+    assert "in total" in budget.exhausted
+
+
+def test_an_array_claiming_more_than_it_holds_is_refused_before_allocating():
+    header = io.BytesIO()
+    npy_format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (1 << 28,)})
+    blob = header.getvalue() + np.zeros(4).tobytes()  # 2 GiB declared, 32 bytes sent
+    head = json.dumps({"arrays": 1}).encode()
+    message = struct.pack(">I", len(head)) + head + struct.pack(">Q", len(blob)) + blob
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProtocolError, match="does not hold the shape it declares"):
+            read_message(io.BytesIO(message).read)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak} bytes allocated for a 32-byte payload"
+
+
+def test_lone_surrogates_from_the_peer_become_replacement_characters():
+    head = b'{"error": {"message": "bad \\ud800 value", "\\udfff": ["\\ud83d"]}}'
+    header, _ = read_message(io.BytesIO(struct.pack(">I", len(head)) + head).read)
+    assert header["error"] == {"message": "bad \ufffd value", "\ufffd": ["\ufffd"]}
+    header, _ = read_message(io.BytesIO(pack({"emoji": "\U0001f600"}, [])).read)
+    assert header["emoji"] == "\U0001f600"  # a surrogate pair in JSON is one character, kept

@@ -2,7 +2,9 @@
 
 A message is a 4-byte big-endian header length, a UTF-8 JSON header, then the arrays the header
 lists, each as ``.npy`` bytes (``allow_pickle=False``). Values are JSON trees in which arrays, tuples,
-non-finite floats and remote references are tagged dicts. Nothing is ever unpickled or evaluated.
+non-finite floats and remote references are tagged dicts. Nothing is ever unpickled or evaluated. Every
+declared size is checked, against fixed caps and a reader's :class:`TransferBudget`, before it is allocated,
+and every string read is made writable (lone surrogates replaced).
 """
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib import format as npy_format
+
+from dlgrade.text import clean_tree, mib
 
 MAX_HEADER_BYTES = 4 << 20
 MAX_ARRAY_BYTES = 256 << 20
@@ -30,6 +35,41 @@ class ProtocolError(Exception):
 
 class ChannelClosed(ProtocolError):
     """The peer closed the channel (for a sandbox: the process ended)."""
+
+
+class TransferRefused(ProtocolError):
+    """A message would pass the reader's :class:`TransferBudget`; the message is for students."""
+
+
+class TransferBudget:
+    """What a reader accepts from an untrusted peer: ``reply_bytes`` in one message, ``total_bytes`` in all.
+
+    The last refusal stays in ``refusal`` for the caller to report; once the total is refused, ``exhausted``
+    holds that refusal and every later message is refused too.
+    """
+
+    def __init__(self, *, reply_bytes: int, total_bytes: int):
+        self.reply_bytes, self.total_bytes = reply_bytes, total_bytes
+        self.received = 0
+        self.refusal: str | None = None
+        self.exhausted: str | None = None
+
+    def check(self, message_bytes: int) -> None:
+        """Refuse a message whose declared parts so far add up to ``message_bytes``."""
+        if message_bytes > self.reply_bytes:
+            self._refuse(f"your code returned more than {mib(self.reply_bytes)} to the grader in one answer")
+        if self.exhausted or self.received + message_bytes > self.total_bytes:
+            self._refuse(f"your code returned more than {mib(self.total_bytes)} to the grader in total", final=True)
+
+    def spend(self, message_bytes: int) -> None:
+        self.received += message_bytes
+
+    def _refuse(self, reason: str, *, final: bool = False):
+        self.refusal = (f"{reason}, more than any check needs; return only the values the check asks for "
+                        "(not whole datasets, models or endless sequences)")
+        if final:
+            self.exhausted = self.refusal
+        raise TransferRefused(self.refusal)
 
 
 @dataclass(frozen=True)
@@ -134,23 +174,26 @@ def pack(header: dict, arrays: list[np.ndarray]) -> bytes:
     if len(head) > MAX_HEADER_BYTES:
         raise ProtocolError(f"header of {len(head)} bytes exceeds {MAX_HEADER_BYTES}")
     parts = [_LEN.pack(len(head)), head]
-    total = len(head)
+    total = _LEN.size + len(head)
     for array in arrays:
         blob = _npy_bytes(array)
-        total += len(blob)
+        total += _ARRAY_LEN.size + len(blob)
         if len(blob) > MAX_ARRAY_BYTES or total > MAX_MESSAGE_BYTES:
             raise ProtocolError("array payload exceeds the size cap")
         parts += [_ARRAY_LEN.pack(len(blob)), blob]
     return b"".join(parts)
 
 
-def read_message(read_exact) -> tuple[dict, list[np.ndarray]]:
-    """Read one message with ``read_exact(n) -> bytes``; validates sizes before allocating."""
+def read_message(read_exact, *, budget: TransferBudget | None = None) -> tuple[dict, list[np.ndarray]]:
+    """Read one message with ``read_exact(n) -> bytes``; every declared size is checked before allocating."""
     (head_len,) = _LEN.unpack(read_exact(_LEN.size))
     if head_len > MAX_HEADER_BYTES:
         raise ProtocolError(f"header length {head_len} exceeds the cap")
+    total = _LEN.size + head_len
+    if budget is not None:
+        budget.check(total)
     try:
-        header = json.loads(read_exact(head_len).decode("utf-8"))
+        header = clean_tree(json.loads(read_exact(head_len).decode("utf-8")))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise ProtocolError(f"header is not JSON: {error}") from None
     if not isinstance(header, dict):
@@ -158,42 +201,55 @@ def read_message(read_exact) -> tuple[dict, list[np.ndarray]]:
     count = header.get("arrays", 0)
     if not isinstance(count, int) or not 0 <= count <= 10_000:
         raise ProtocolError("bad array count")
-    arrays, total = [], head_len
+    arrays = []
     for _ in range(count):
         (size,) = _ARRAY_LEN.unpack(read_exact(_ARRAY_LEN.size))
-        total += size
+        total += _ARRAY_LEN.size + size
         if size > MAX_ARRAY_BYTES or total > MAX_MESSAGE_BYTES:
             raise ProtocolError("array payload exceeds the size cap")
+        if budget is not None:
+            budget.check(total)
         arrays.append(_load_npy(read_exact(size)))
+    if budget is not None:
+        budget.spend(total)
     return header, arrays
 
 
 def _load_npy(blob: bytes) -> np.ndarray:
+    """A numeric ``.npy`` payload whose header declares exactly the bytes that follow it (numpy would
+    allocate the declared shape before finding out that the data is missing)."""
+    stream = io.BytesIO(blob)
     try:
-        array = np.load(io.BytesIO(blob), allow_pickle=False)
+        version = npy_format.read_magic(stream)
+        read_header = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}[version]
+        shape, _, dtype = read_header(stream)
     except Exception as error:  # a malformed .npy must not escape as anything but a protocol error
         raise ProtocolError(f"bad array payload: {error}") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
+    if dtype.kind not in "biufc":
         raise ProtocolError("only numeric arrays may cross the boundary")
-    return array
+    if math.prod(shape) * dtype.itemsize != len(blob) - stream.tell():
+        raise ProtocolError("array payload does not hold the shape it declares")
+    stream.seek(0)
+    return np.load(stream, allow_pickle=False)
 
 
 class Channel:
     """One end of a connected stream socket carrying framed messages.
 
     ``deadline`` (a ``time.monotonic()`` value) bounds a whole send or receive, so a peer that drips
-    bytes cannot stretch a wait; past it, ``TimeoutError`` is raised.
+    bytes cannot stretch a wait; past it, ``TimeoutError`` is raised. ``budget``, when set, bounds what
+    ``receive`` accepts from the peer.
     """
 
-    def __init__(self, sock):
-        self.sock = sock
+    def __init__(self, sock, *, budget: TransferBudget | None = None):
+        self.sock, self.budget = sock, budget
 
     def send(self, header: dict, arrays: list[np.ndarray] = (), *, deadline: float | None = None) -> None:
         self.sock.settimeout(None if deadline is None else max(deadline - time.monotonic(), 0.001))
         self.sock.sendall(pack(header, list(arrays)))
 
     def receive(self, *, deadline: float | None = None) -> tuple[dict, list[np.ndarray]]:
-        return read_message(lambda n: self._read_exact(n, deadline))
+        return read_message(lambda n: self._read_exact(n, deadline), budget=self.budget)
 
     def _read_exact(self, n: int, deadline: float | None) -> bytes:
         chunks, remaining = [], n

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from dlgrade.protocol import ProtocolError, Ref, decode, encode
+from dlgrade.protocol import ProtocolError, Ref, TransferBudget, decode, encode
 from dlgrade.sandbox.limits import SandboxLimits
 from dlgrade.sandbox.spawn import Sandbox, SandboxError, StudentError, SubmissionTooLarge
 
@@ -34,6 +34,7 @@ class StudentSession:
         self.broken_reason: str | None = None
         self.cell_reports: list[dict] = []
         self.isolation = ""
+        self.transfer = TransferBudget(reply_bytes=limits.reply_bytes, total_bytes=limits.transfer_bytes)
 
     def start(self) -> None:
         """Start the sandbox early so it imports TensorFlow while the trusted side sets up."""
@@ -46,12 +47,15 @@ class StudentSession:
                 self.problem = str(error)
                 return
             self.sandbox.start()
+            self.sandbox.channel.budget = self.transfer  # one budget for every sandbox of this grading
             self.generation += 1
 
     def live_sandbox(self) -> Sandbox:
         """The running sandbox, started or restarted as needed (raises when it cannot be)."""
         if self.problem is not None:
             raise SubmissionProblem(self.problem)
+        if self.transfer.exhausted:
+            raise SandboxError(f"not checked: {self.transfer.exhausted}")
         if self.broken_reason is not None:
             if self.restarts >= self.limits.max_restarts or not self.cell_reports:
                 raise SandboxError(f"not checked: an earlier check stopped your code ({self.broken_reason})")
@@ -75,6 +79,7 @@ class StudentSession:
         or raises StudentError (student code raised) or SandboxError (the process misbehaved)."""
         sandbox = self.live_sandbox()
         tree, arrays = encode(payload or {}, make_ref=_to_wire)
+        self.transfer.refusal = None
         try:
             reply, reply_arrays = sandbox.request(dict(header, **tree), arrays, what=what)
             if not reply.get("ok"):
@@ -85,7 +90,9 @@ class StudentSession:
             self._mark_broken(sandbox, f"malformed reply: {error}")
             raise SandboxError(f"{what}: your code's reply could not be read ({error})") from None
         except SandboxError as error:
-            self._mark_broken(sandbox, str(error).split("\n")[0])
+            self._mark_broken(sandbox, self.transfer.refusal or str(error).split("\n")[0])
+            if self.transfer.refusal:
+                raise SandboxError(f"{what}: {self.transfer.refusal}") from None
             raise
 
     def _mark_broken(self, sandbox: Sandbox, reason: str) -> None:
@@ -151,6 +158,10 @@ class Remote:
     def __getitem__(self, key):
         return self._session.exchange({"op": "getitem", "target": self._ref.id}, payload={"key": key},
                                       what=f"{self._label}[{key!r}]")
+
+    def __iter__(self):
+        raise TypeError(f"{self._label} is a {self.type_name} in your code, not a list or tuple; the grader does "
+                        "not loop over objects of your code (return a list where a check expects one)")
 
     def describe(self) -> dict:
         """Structural summary of a Keras model: layers, configs, output shapes, parameter counts."""

@@ -50,5 +50,9 @@ def assert_close(actual, expected, *, what: str, rtol: float = 1e-5, atol: float
 
 
 def as_arrays(values, *, what: str) -> list[np.ndarray]:
-    """Each of ``values`` (e.g. what a remote model's ``get_weights()`` returns) as a numpy array."""
+    """Each of ``values``, a list or tuple (e.g. what a remote model's ``get_weights()`` returns), as a numpy
+    array; anything else is refused before it is looped over (a remote object would be asked item after item)."""
+    if not isinstance(values, (list, tuple)):
+        kind = getattr(values, "type_name", type(values).__name__)
+        raise AssertionError(f"{what}: expected a list of numeric arrays, got {kind}")
     return [as_array(value, what=f"{what} [{index}]") for index, value in enumerate(values)]
