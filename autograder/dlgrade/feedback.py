@@ -1,6 +1,7 @@
 """One self-contained, offline HTML page per submission: the total, every visible check with its message
 and plots, and for hidden checks only their name and pass/fail. Plots are drawn here, on the trusted side,
-from data the tests collected (``feedback`` fixture); nothing from the sandbox is rendered as HTML."""
+from data the tests collected (``feedback`` fixture); nothing from the sandbox is rendered as HTML. The page is
+ASCII (everything else as character references), so it can be written whatever the locale's encoding."""
 from __future__ import annotations
 
 import base64
@@ -8,6 +9,8 @@ import html
 import io
 
 import numpy as np
+
+from dlgrade.text import clean_text
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -89,6 +92,11 @@ def _draw(figure: dict) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def _escape(text: str) -> str:
+    """Student-derived text as HTML text: escaped, lone surrogates replaced."""
+    return html.escape(clean_text(text))
+
+
 def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str) -> str:
     """The page for one graded submission; ``figures`` maps a test id to the figures its test made."""
     blocks = []
@@ -96,16 +104,17 @@ def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str
         visible = test["visibility"] == "visible"
         status = test["status"]
         head = (f'<span class="score">{test["score"]:g} / {test["max_score"]:g}</span>'
-                f"<strong>{html.escape(test['name'])}</strong> — {status}")
+                f"<strong>{_escape(test['name'])}</strong> — {status}")
         body = ""
         if visible:
             if test["output"]:
-                body += f"<pre>{html.escape(test['output'])}</pre>"
+                body += f"<pre>{_escape(test['output'])}</pre>"
             for figure in figures.get(test["extra_data"]["test_id"], []):
-                body += f'<img alt="{html.escape(figure["title"])}" src="data:image/png;base64,{_draw(figure)}">'
+                body += f'<img alt="{_escape(figure["title"])}" src="data:image/png;base64,{_draw(figure)}">'
         else:
             body = '<div class="hidden">hidden check: details after grades are published</div>'
         blocks.append(f'<div class="check {status}">{head}{body}</div>')
-    notices = f"<pre>{html.escape(results['output'])}</pre>" if results.get("output") else ""
-    return PAGE.format(title=html.escape(title), score=results["score"], max_score=results["max_score"],
+    notices = f"<pre>{_escape(results['output'])}</pre>" if results.get("output") else ""
+    page = PAGE.format(title=_escape(title), score=results["score"], max_score=results["max_score"],
                        notices=notices, checks="\n".join(blocks))
+    return page.encode("ascii", "xmlcharrefreplace").decode("ascii")

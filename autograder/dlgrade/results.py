@@ -1,10 +1,18 @@
-"""Gradescope's results.json: total, and per test name, score, max_score, status, visibility, output."""
+"""Gradescope's results.json: total, and per test name, score, max_score, status, visibility, output.
+
+Messages carry student text: each is capped and every string is made writable (no lone surrogates), so the
+file stays small and any JSON reader, the feedback page and the gradebook can take it.
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 from dlgrade.runner import Outcome
+from dlgrade.text import cap_text, clean_text, clean_tree
+
+TEST_OUTPUT_CHARS = 4096
+OUTPUT_CHARS = 16384
 
 
 def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, notices: list[str],
@@ -12,12 +20,12 @@ def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, 
     """The results document, in Gradescope's autograder results schema (plus our extra_data)."""
     tests = [
         {
-            "name": o.name,
+            "name": clean_text(o.name),
             "score": o.score,
             "max_score": o.max_score,
             "status": "passed" if o.passed else "failed",
             "visibility": o.visibility,
-            "output": o.output,
+            "output": cap_text(clean_text(o.output), limit=TEST_OUTPUT_CHARS),
             "extra_data": {"test_id": o.test_id},
         }
         for o in outcomes
@@ -26,7 +34,7 @@ def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, 
         "score": round(sum(o.score for o in outcomes), 4),
         "max_score": sum(o.max_score for o in outcomes),
         "execution_time": round(seconds, 2),
-        "output": "\n".join(notices),
+        "output": cap_text(clean_text("\n".join(notices)), limit=OUTPUT_CHARS),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -37,5 +45,5 @@ def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, 
 def write_results(results: dict, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
-    path.write_text(json.dumps(results, indent=2))
+    path.write_text(json.dumps(clean_tree(results), indent=2))
     return path
