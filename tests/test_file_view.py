@@ -20,6 +20,7 @@ from dlgrade.sandbox.limits import SandboxLimits
 from dlgrade.sandbox.view import HOME, file_view
 
 ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = ROOT / "tests" / "hostile"
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="the full view and uid allocation need a root grader")
 
 WALKER = '''
@@ -176,11 +177,11 @@ def test_two_sandboxes_share_nothing(tmp_path):
     assert not owners & {alice_uid, bob_uid}
 
 
-def grade(*extra: str, out: Path, wrapper: list[str], tmp: Path | None = None) -> subprocess.CompletedProcess:
+def grade(*extra: str, out: Path, wrapper: list[str], tmp: Path | None = None,
+          notebook: Path = ROOT / "solutions" / "ch04_xor" / "ch04_xor.ipynb") -> subprocess.CompletedProcess:
     env = dict(os.environ, TMPDIR=str(tmp)) if tmp else None
-    return subprocess.run([*wrapper, sys.executable, "-m", "dlgrade", "grade", str(ROOT / "solutions" / "ch04_xor" /
-                           "ch04_xor.ipynb"), "--exercise", "ch04_xor", "--out", str(out), *extra],
-                          capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run([*wrapper, sys.executable, "-m", "dlgrade", "grade", str(notebook), "--exercise", "ch04_xor",
+                           "--out", str(out), *extra], capture_output=True, text=True, timeout=600, env=env)
 
 
 def test_grading_refuses_without_namespaces_unless_allowed(tmp_path):
@@ -195,6 +196,8 @@ def test_grading_refuses_without_namespaces_unless_allowed(tmp_path):
     os.chmod("/root", mode | 0o011)  # this machine's Python lives under /root: let the sandbox uid reach it
     try:
         weaker = grade("--allow-weaker-isolation", out=tmp_path / "weaker", wrapper=no_namespaces)
+        escape = grade("--allow-weaker-isolation", out=tmp_path / "escape", wrapper=no_namespaces,
+                       notebook=HOSTILE / "escape_to_git.ipynb")
     finally:
         os.chmod("/root", mode)
     assert weaker.returncode == 0, weaker.stderr[-2000:]
@@ -202,6 +205,10 @@ def test_grading_refuses_without_namespaces_unless_allowed(tmp_path):
     assert results["score"] == results["max_score"]
     layers = results["extra_data"]["isolation"].split(",")
     assert "rlimits" in layers and layers[0].startswith("uid=") and "file-view" not in layers
+    # Without the view, the attack of tests/hostile/escape_to_git.ipynb reads the solution out of the
+    # checkout's git history and earns full marks; with it (tests/test_hostile.py) it finds nothing.
+    escaped = json.loads((tmp_path / "escape" / "results.json").read_text())
+    assert escaped["score"] == escaped["max_score"] and "LEAKED" in escaped["output"]
 
 
 def test_a_grader_without_root_gets_the_same_view(tmp_path):
