@@ -112,7 +112,10 @@ def _apply(root: str, mount: Mount) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as handle:
             handle.write(mount.text)
-    elif mount.kind in ("dir", "proc"):
+    elif mount.kind == "sysfs":
+        os.makedirs(target, exist_ok=True)
+        _mount("sysfs", target, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    elif mount.kind == "proc":
         os.makedirs(target, exist_ok=True)
 
 

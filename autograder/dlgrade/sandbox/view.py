@@ -37,7 +37,7 @@ DLGRADE_FOR_STUDENTS = ("__init__.py", "protocol.py", "text.py", "sandbox", "dat
 class Mount:
     """One entry of the view. ``kind``: bind (``source`` at ``target``), tmpfs (``size`` bytes), mask (an empty
     read-only cover over ``target``), link (a symlink to ``source``), file (``text`` written at ``target``),
-    dir (an empty directory), proc (a fresh /proc of the sandbox's PID namespace)."""
+    proc (a fresh /proc of the sandbox's PID namespace)."""
 
     kind: str
     target: str
@@ -48,14 +48,15 @@ class Mount:
 
 
 def file_view(*, workdir: Path, tmp_bytes: int, uid: int, gpu: bool, masked: list[Path]) -> list[Mount]:
-    """Every mount of the sandbox's root, parents before children."""
+    """Every mount of the sandbox's root, parents before children. ``/tmp`` holds ``tmp_bytes``, ``/var/tmp``
+    and ``/dev/shm`` a quarter each (memory of the grader's machine, freed when the sandbox ends)."""
     mounts = [*_system(), *_python(), *_dlgrade()]
     covered = [m.target for m in mounts if m.kind == "bind"]
     mounts += [Mount("mask", str(path)) for path in _inside(masked, covered)]
-    mounts += _etc(uid) + _devices(gpu=gpu, shm_bytes=tmp_bytes)
-    mounts += [Mount("tmpfs", "/tmp", size=tmp_bytes), Mount("tmpfs", "/var/tmp", size=tmp_bytes),
+    mounts += _etc(uid) + _devices(gpu=gpu, shm_bytes=tmp_bytes // 4)
+    mounts += [Mount("tmpfs", "/tmp", size=tmp_bytes), Mount("tmpfs", "/var/tmp", size=tmp_bytes // 4),
                Mount("bind", HOME, source=str(workdir), writable=True), Mount("proc", "/proc"),
-               Mount("bind", "/sys", source="/sys")]
+               Mount("sysfs", "/sys")]
     return mounts
 
 
