@@ -10,7 +10,7 @@ import pytest
 from hostile_class import deep_tree, fifo, many_files, remove_deep_tree, sparse_file, undecodable_folder
 
 from dlgrade.collect import MAX_ID_CHARS, collect_submissions, parse_time, student_id
-from dlgrade import scan
+from dlgrade import collect, scan
 from dlgrade.exercise import load_exercise
 from dlgrade.scan import MAX_DEPTH, MAX_ENTRIES
 
@@ -206,3 +206,27 @@ def test_gradescope_real_format_groups_and_latest_submission(tmp_path):
     assert submissions["bob@uni.edu"].path == export / "submission_1"
     assert submissions["bob@uni.edu"].submitted_at == datetime(2026, 3, 1, 18, 22, 32, 365935, tzinfo=timezone.utc)
     assert submissions[".."].path == export / "submission_4"
+
+
+def test_links_in_nbgrader_and_gradescope_layouts_are_problems_not_followed(tmp_path):
+    notebook_in(tmp_path / "elsewhere")
+    submitted = tmp_path / "submitted"
+    notebook_in(submitted / "ada" / "ch04_xor")
+    (submitted / "eve").mkdir()
+    (submitted / "eve" / "ch04_xor").symlink_to(tmp_path / "elsewhere")
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "submission_1").symlink_to(tmp_path / "elsewhere")
+    (export / "submission_metadata.yml").write_text("submission_1:\n  :submitters:\n  - :email: mallory@uni.edu\n")
+    submissions = found(tmp_path, submitted, export)
+    assert submissions["ada"].problem is None
+    assert submissions["eve"].problem.startswith("ch04_xor is a link, and links are not followed")
+    assert submissions["mallory@uni.edu"].problem.startswith("submission_1 is a link, and links are not followed")
+
+
+def test_a_class_folder_past_the_entry_cap_is_refused_as_a_whole(tmp_path, monkeypatch):
+    for student in ("ada", "bob", "cem"):
+        notebook_in(tmp_path / "class" / student)
+    monkeypatch.setattr(collect, "MAX_CLASS_ENTRIES", 2)
+    with pytest.raises(ValueError, match="holds more than 2 entries; grade the class in several folders"):
+        found(tmp_path, tmp_path / "class")
