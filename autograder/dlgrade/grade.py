@@ -23,22 +23,15 @@ def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
     return cells, notices
 
 
-def _hidden_paths(exercise, out_dir: Path) -> list[Path]:
-    """Hidden material, plus the output folder unless it encloses what the sandbox must read."""
-    paths = exercise.hidden_paths()
-    must_stay_visible = [exercise.root, Path(tempfile.gettempdir()).resolve(), Path(__file__).resolve()]
-    if not any(p.is_relative_to(out_dir) for p in must_stay_visible):
-        paths.append(out_dir)
-    return paths
-
-
 def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
                      problem: str | None = None,
-                     limit_overrides: dict | None = None, record_answers_to: Path | None = None) -> dict:
+                     limit_overrides: dict | None = None, record_answers_to: Path | None = None,
+                     allow_weaker_isolation: bool = False) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
     ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
-    replaces fields of its sandbox limits (e.g. ``call_timeout_s``).
+    replaces fields of its sandbox limits (e.g. ``call_timeout_s``). Grading refuses to run student code
+    when the kernel refuses part of the sandbox's isolation, unless ``allow_weaker_isolation``.
     ``problem`` (a message for the student, e.g. from a batch that could not read the files) fails every test
     with it, without reading the submission or starting a sandbox.
     """
@@ -58,7 +51,7 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
         notices.append(problem)
     session = StudentSession(
         submission=submission, cells=cells, limits=limits, problem=problem,
-        hidden_paths=_hidden_paths(exercise, out_dir), data_files=exercise.student_data(),
+        data_files=exercise.student_data(), allow_weaker_isolation=allow_weaker_isolation,
     )
     try:
         session.start()
@@ -66,6 +59,8 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
                              record_answers_to=record_answers_to)
     finally:
         session.close()
+    if session.problem and session.problem not in notices:  # found while copying the files into the sandbox
+        notices.append(session.problem)
     for cell in session.cell_reports:
         if not cell.get("ok"):
             error = cell.get("error", {})

@@ -22,9 +22,10 @@ class SubmissionProblem(Exception):
 class StudentSession:
     """Owns the sandbox for one submission; restarts it after a crash or hang, within limits."""
 
-    def __init__(self, *, submission, cells, limits: SandboxLimits, hidden_paths, problem: str | None = None,
-                 data_files: dict | None = None):
-        self.submission, self.cells, self.limits, self.hidden_paths = submission, cells, limits, hidden_paths
+    def __init__(self, *, submission, cells, limits: SandboxLimits, problem: str | None = None,
+                 data_files: dict | None = None, allow_weaker_isolation: bool = False):
+        self.submission, self.cells, self.limits = submission, cells, limits
+        self.allow_weaker_isolation = allow_weaker_isolation
         self.data_files = data_files or {}
         self.problem = problem
         self.deadline = time.monotonic() + limits.submission_timeout_s
@@ -41,12 +42,14 @@ class StudentSession:
         if self.problem is None and self.sandbox is None:
             try:
                 self.sandbox = Sandbox(submission=self.submission, cells=self.cells, limits=self.limits,
-                                       hidden_paths=self.hidden_paths, deadline=self.deadline,
-                                       data_files=self.data_files)
+                                       deadline=self.deadline, data_files=self.data_files,
+                                       allow_weaker_isolation=self.allow_weaker_isolation)
+                self.sandbox.start()
             except SubmissionTooLarge as error:
                 self.problem = str(error)
+                self.close()
+                self.sandbox = None
                 return
-            self.sandbox.start()
             self.sandbox.channel.budget = self.transfer  # one budget for every sandbox of this grading
             self.generation += 1
 
