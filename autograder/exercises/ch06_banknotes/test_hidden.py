@@ -4,8 +4,11 @@ import pytest
 
 from dlgrade.checks import as_array, assert_close
 
-# Training on the student split, judged on the grader's hidden banknotes (measured: exercise.toml).
+# Training on the student split, judged on the grader's hidden banknotes (measured: exercise.toml). The student's
+# train() sees student banknotes only: it trains on all but VALIDATION_NOTES of them (drawn with VALIDATION_SEED)
+# and validates on those; the hidden banknotes are scored here, with the grader's own forward pass.
 SIZES = [4, 16, 8, 1]
+VALIDATION_NOTES, VALIDATION_SEED = 64, 606
 STARTS = (0, 1, 2)
 EPOCHS, BATCH_SIZE, LEARNING_RATE, MOMENTUM = 10, 32, 0.05, 0.9
 FULL_MARKS_ACCURACY, FLOOR_ACCURACY = 0.97, 0.85
@@ -70,18 +73,21 @@ def test_training_reaches_accuracy_on_hidden_banknotes(student, student_data, hi
                                                       credit, feedback):
     """train on the student banknotes reaches 97 % accuracy on banknotes the grader kept aside"""
     features, labels = student_data("banknotes")
-    hidden_x, hidden_y = hidden_data("banknotes")
-    train_x, test_x = grader_math.standardize_with(features.astype(np.float64), hidden_x.astype(np.float64))
-    labels = labels.astype(np.float32)
+    order = np.random.default_rng(VALIDATION_SEED).permutation(len(features))
+    validation, training = order[:VALIDATION_NOTES], order[VALIDATION_NOTES:]
+    hidden_x, hidden_y = hidden_data("banknotes")  # trusted side only: never an argument of student code
+    train_x, val_x, test_x = grader_math.standardize_with(features[training].astype(np.float64),
+                                                          features[validation].astype(np.float64),
+                                                          hidden_x.astype(np.float64))
+    train_y, val_y = labels[training].astype(np.float32), labels[validation].astype(np.float32)
     accuracies = []
     for seed in STARTS:
-        result = student.train(start_network(SIZES, seed), train_x, labels, test_x[:64], hidden_y[:64].astype(np.float32),
-                               epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, momentum=MOMENTUM,
-                               seed=seed)
+        result = student.train(start_network(SIZES, seed), train_x, train_y, val_x, val_y, epochs=EPOCHS,
+                               batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, momentum=MOMENTUM, seed=seed)
         trained = [(as_array(w, what="trained W"), as_array(b, what="trained b")) for w, b in result["network"]]
         accuracies.append(grader_math.accuracy(trained, test_x, hidden_y))
         if seed == STARTS[0]:
-            feedback.line_plot("Your train() on the student banknotes",
+            feedback.line_plot(f"Your train() on the student banknotes ({VALIDATION_NOTES} of them for validation)",
                                {"training loss": result["train_loss"], "validation loss": result["validation_loss"]},
                                xlabel="epoch", ylabel="loss")
             predicted = (grader_math.forward_logits(trained, test_x) > 0).astype(int)
