@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ROOT / "tests" / "hostile"
+REFERENCE = ROOT / "solutions" / "ch04_xor" / "ch04_xor.ipynb"
 FULL_MARKS = 16
 NEURON_POINTS = 2  # what a submission loses when its 'neuron' cell is replaced
 
@@ -36,7 +37,41 @@ CASES = {
     "returns_nan": ("NaN", FULL_MARKS - 8),
     "wrong_shapes_and_types": ("expected", FULL_MARKS - 8),
     "always_equal": ("expected a numeric array", FULL_MARKS - 8),
+    "metadata_wrong_types": ("graded cell 'neuron' is missing from your notebook", 0),
+    "huge_error_messages": ("characters cut", FULL_MARKS - NEURON_POINTS),
+    "surrogate_message": ("graded cell 'neuron' raised ValueError: bad \ufffd value \ufffd",
+                          FULL_MARKS - NEURON_POINTS),
+    "ansi_message": ("mtotal 16/16", FULL_MARKS - NEURON_POINTS),
+    "fifo_notebook": ("ch04_xor.ipynb in the submission is not a regular file", 0),
+    "shell_lines": ("converting its IPython syntax (!shell commands, %magics) took more than",
+                    FULL_MARKS - NEURON_POINTS),
 }
+# what the grade command must print (student text with its control characters escaped)
+PRINTED = {"ansi_message": "raised ValueError: \\x1b[2J\\x1b[H"}
+
+
+def fifo_notebook(folder: Path) -> Path:
+    """A submission folder whose notebook is a named pipe (no writer: a reader that opens it waits forever)."""
+    folder.mkdir()
+    os.mkfifo(folder / "ch04_xor.ipynb")
+    return folder
+
+
+def shell_lines(folder: Path) -> Path:
+    """The reference with about 440 KB of shell lines in its 'neuron' cell (IPython's conversion of them takes
+    minutes)."""
+    notebook = json.loads(REFERENCE.read_text())
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("dlgrade", {}).get("id") == "neuron":
+            cell["source"] = "".join(cell["source"]) + "".join(f"!echo {i} {'x' * 24}\n" for i in range(12_500))
+    folder.mkdir()
+    path = folder / "ch04_xor.ipynb"
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+# made at test time: a named pipe cannot be committed, and 440 KB of shell lines need not be
+MADE = {"fifo_notebook": fifo_notebook, "shell_lines": shell_lines}
 
 
 def snapshot(root: Path) -> dict:
@@ -57,24 +92,28 @@ def sandbox_processes() -> list[str]:
 
 
 def test_every_hostile_file_has_a_case():
-    assert sorted(p.stem for p in HOSTILE.glob("*.ipynb")) == sorted(CASES)
+    assert sorted([*(p.stem for p in HOSTILE.glob("*.ipynb")), *MADE]) == sorted(CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_submission_is_contained(name, tmp_path):
     expected_text, max_allowed = CASES[name]
     out = tmp_path / "out"
+    submission = MADE[name](tmp_path / "submission") if name in MADE else HOSTILE / f"{name}.ipynb"
     before = snapshot(ROOT)
     stray = Path("/tmp/results.json")
     stray_before = stray.exists() and stray.stat().st_mtime_ns
     done = subprocess.run(
-        [sys.executable, "-m", "dlgrade", "grade", str(HOSTILE / f"{name}.ipynb"), "--exercise", "ch04_xor",
+        [sys.executable, "-m", "dlgrade", "grade", str(submission), "--exercise", "ch04_xor",
          "--out", str(out), "--call-timeout", "10", "--startup-timeout", "30"],
         capture_output=True, text=True, timeout=400,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads((out / "results.json").read_text())
-    text = json.dumps(results)
+    assert "\x1b" not in done.stdout and PRINTED.get(name, "") in done.stdout
+    raw = (out / "results.json").read_bytes()
+    results = json.loads(raw.decode("utf-8", errors="strict"))
+    text = json.dumps(results, ensure_ascii=False)
+    text.encode("utf-8")  # no lone surrogate: any JSON reader and the gradebook can take it
     assert results["extra_data"]["exercise"] == "ch04_xor"
     assert results["max_score"] == FULL_MARKS and len(results["tests"]) == 11
     assert results["score"] <= max_allowed, f"{name} earned {results['score']}"
@@ -85,5 +124,5 @@ def test_hostile_submission_is_contained(name, tmp_path):
     assert (stray.exists() and stray.stat().st_mtime_ns) == stray_before
     assert sandbox_processes() == []
     assert sorted(p.name for p in out.iterdir()) == ["feedback.html", "results.json"]
-    page = (out / "feedback.html").read_text()
+    page = (out / "feedback.html").read_text(encoding="ascii")
     assert "LEAKED" not in page and "<script" not in page

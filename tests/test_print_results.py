@@ -20,7 +20,8 @@ def test_brackets_in_names_and_messages_are_printed_as_written():
 
 def test_control_characters_in_student_text_are_printed_escaped():
     fake_total = "\x1b[2J\x1b[Htotal 16/16\r\x9b1A"
-    results = {"score": 0, "max_score": 16, "execution_time": 1.0, "output": f"graded cell 'neuron' raised {fake_total}",
+    results = {"score": 0, "max_score": 16, "execution_time": 1.0,
+               "output": f"graded cell 'neuron' raised {fake_total}",
                "tests": [{"name": f"check {fake_total}", "visibility": "visible", "score": 0, "max_score": 16,
                           "status": "failed", "output": f"ValueError: {fake_total}\n\tsecond line"}]}
     console = Console(file=io.StringIO(), width=200)

@@ -51,7 +51,7 @@ def assert_close(actual, expected, *, what: str, rtol: float = 1e-5, atol: float
 
 def as_arrays(values, *, what: str) -> list[np.ndarray]:
     """Each of ``values``, a list or tuple (e.g. what a remote model's ``get_weights()`` returns), as a numpy
-    array; anything else is refused before it is looped over (a remote object would be asked item after item)."""
+    array; anything else is refused before it is looped over (a remote object would be asked item by item)."""
     if not isinstance(values, (list, tuple)):
         kind = getattr(values, "type_name", type(values).__name__)
         raise AssertionError(f"{what}: expected a list of numeric arrays, got {kind}")
