@@ -50,7 +50,8 @@ class Mount:
 def file_view(*, workdir: Path, tmp_bytes: int, uid: int, gpu: bool, masked: list[Path]) -> list[Mount]:
     """Every mount of the sandbox's root, parents before children. ``/tmp`` holds ``tmp_bytes``, ``/var/tmp``
     and ``/dev/shm`` a quarter each (memory of the grader's machine, freed when the sandbox ends)."""
-    mounts = [*_system(), *_python(), *_dlgrade()]
+    python = _python()
+    mounts = [*_system(), *python, *_dlgrade(libraries=[Path(m.target) for m in python])]
     covered = [m.target for m in mounts if m.kind == "bind"]
     mounts += [Mount("mask", str(path)) for path in _inside(masked, covered)]
     mounts += _etc(uid) + _devices(gpu=gpu, shm_bytes=tmp_bytes // 4)
@@ -88,19 +89,17 @@ def _python() -> list[Mount]:
     folders |= {Path(sysconfig.get_path(name)) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
     if sys.prefix != sys.base_prefix:
         folders.add(Path(sys.prefix))
-    course = _course_root()
+    courses = _course_roots()
     existing = {p.resolve() for p in folders if p.exists()}
-    outside_course = {p for p in existing if not course.is_relative_to(p)}  # never a folder holding the course
-    return [Mount("bind", str(p), source=str(p)) for p in _outermost(outside_course)]
+    outside = {p for p in existing if not any(c.is_relative_to(p) for c in courses)}  # never a folder holding a course
+    return [Mount("bind", str(p), source=str(p)) for p in _outermost(outside)]
 
 
-def _dlgrade() -> list[Mount]:
-    """Only the part of the engine student code imports, at its own path (an editable install's path or
-    site-packages, where it is already in view)."""
-    import dlgrade
-
-    package = Path(dlgrade.__file__).resolve().parent
-    if not package.is_relative_to(_course_root()):
+def _dlgrade(*, libraries: list[Path]) -> list[Mount]:
+    """Only the part of the engine student code imports, at its own path, unless it is installed in a
+    library folder already in view (a wheel in site-packages)."""
+    package = _package()
+    if any(package.is_relative_to(folder) for folder in libraries):
         return []
     return [Mount("bind", str(package / name), source=str(package / name)) for name in DLGRADE_FOR_STUDENTS
             if (package / name).exists()]
@@ -125,10 +124,20 @@ def _devices(*, gpu: bool, shm_bytes: int) -> list[Mount]:
     return mounts + [Mount("tmpfs", "/dev/shm", size=shm_bytes)]
 
 
-def _course_root() -> Path:
+def _package() -> Path:
+    import dlgrade
+
+    return Path(dlgrade.__file__).resolve().parent
+
+
+def _course_roots() -> list[Path]:
+    """The course the grader grades and, for an engine run from a course checkout (``autograder/dlgrade``
+    beside ``autograder/exercises``), that checkout: often the same folder."""
     from dlgrade.exercise import course_root
 
-    return course_root().resolve()
+    package = _package()
+    checkout = [package.parents[1]] if (package.parent / "exercises").is_dir() else []
+    return [course_root().resolve(), *checkout]
 
 
 def _outermost(paths: set[Path]) -> list[Path]:
