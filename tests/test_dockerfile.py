@@ -141,7 +141,8 @@ def test_build_time_data_commands_without_network(tmp_path):
     assert "mnist: FAILED" in done.stderr and "storage.googleapis.com" in done.stderr
     for name in ("banknotes", "fashion_mnist", "mnist_5k", "airline_passengers", "auto_mpg"):
         assert (data / name).is_dir(), name
-    listed = subprocess.run([*cli, "list"], env=env, capture_output=True, text=True, timeout=300)
+    listed = subprocess.run([*cli, "list"], env=dict(env, COLUMNS="250"), capture_output=True, text=True,
+                            timeout=300)  # wide enough that no row wraps, however long the temporary path
     rows = [line for line in listed.stdout.splitlines() if "│ banknotes " in line or "│ fashion_mnist " in line]
     assert len(rows) == 2 and all("data directory" in row and "verified" in row for row in rows)
     assert subprocess.run([*cli, "prepare"], env=env, capture_output=True, timeout=300).returncode == 0
