@@ -45,6 +45,8 @@ CASES = {
     "fifo_notebook": ("ch04_xor.ipynb in the submission is not a regular file", 0),
     "shell_lines": ("converting its IPython syntax (!shell commands, %magics) took more than",
                     FULL_MARKS - NEURON_POINTS),
+    "escape_to_git": ("", FULL_MARKS - NEURON_POINTS),
+    "classmates_files": ("", FULL_MARKS - NEURON_POINTS),
 }
 # what the grade command must print (student text with its control characters escaped)
 PRINTED = {"ansi_message": "raised ValueError: \\x1b[2J\\x1b[H"}
@@ -86,9 +88,12 @@ def snapshot(root: Path) -> dict:
     return state
 
 
-def sandbox_processes() -> list[str]:
+def sandbox_processes(isolation: str) -> list[str]:
+    """Processes left of the grading's sandbox uid (results.json names it), or of any sandbox uid."""
+    uids = [int(layer[4:]) for layer in isolation.split(",") if layer.startswith("uid=")]
     output = subprocess.run(["ps", "-eo", "uid=,pid=,comm="], capture_output=True, text=True).stdout
-    return [line for line in output.splitlines() if 61000 <= int(line.split()[0]) < 62000]
+    return [line for line in output.splitlines()
+            if (int(line.split()[0]) in uids if uids else 61000 <= int(line.split()[0]) < 62000)]
 
 
 def test_every_hostile_file_has_a_case():
@@ -103,13 +108,18 @@ def test_hostile_submission_is_contained(name, tmp_path):
     before = snapshot(ROOT)
     stray = Path("/tmp/results.json")
     stray_before = stray.exists() and stray.stat().st_mtime_ns
+    shm_before = sorted(os.listdir("/dev/shm"))
+    scratch = tmp_path / "tmp"  # the grader's temporary folder: it must be empty again afterwards
+    scratch.mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "dlgrade", "grade", str(submission), "--exercise", "ch04_xor",
          "--out", str(out), "--call-timeout", "10", "--startup-timeout", "30"],
-        capture_output=True, text=True, timeout=400,
+        capture_output=True, text=True, timeout=400, env=dict(os.environ, TMPDIR=str(scratch)),
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "\x1b" not in done.stdout and PRINTED.get(name, "") in done.stdout
+    assert "LEAKED" not in done.stdout and "BEGIN SOLUTION" not in done.stdout
+    assert list(scratch.iterdir()) == [] and sorted(os.listdir("/dev/shm")) == shm_before
     raw = (out / "results.json").read_bytes()
     results = json.loads(raw.decode("utf-8", errors="strict"))
     text = json.dumps(results, ensure_ascii=False)
@@ -122,7 +132,7 @@ def test_hostile_submission_is_contained(name, tmp_path):
     assert len(text) < 200_000
     assert snapshot(ROOT) == before, "grading changed files outside its output folder"
     assert (stray.exists() and stray.stat().st_mtime_ns) == stray_before
-    assert sandbox_processes() == []
+    assert sandbox_processes(results["extra_data"]["isolation"]) == []
     assert sorted(p.name for p in out.iterdir()) == ["feedback.html", "results.json"]
     page = (out / "feedback.html").read_text(encoding="ascii")
     assert "LEAKED" not in page and "<script" not in page
