@@ -1,5 +1,12 @@
 """Hidden checks for ch20_dqn: targets and a training step against the reference, a short run of the training
-loop, and the submitted network playing CartPole on the grader's side (measurements in exercise.toml)."""
+loop, and the submitted network playing CartPole on the grader's side (measurements in exercise.toml).
+
+The play check grades a policy *learned by deep Q-learning*, so its points count only with evidence of learning:
+the grader's short run of the student's own train_dqn (from the grader's start) must change the Q-network. A
+hand-set controller (push right when pole angle + 0.5 x angular velocity > 0 averages 500 on the grader's seeds)
+fits in the exercise's network, so the play alone cannot tell learning from hand-tuning (issue 11; mutant
+hand_set_controller). The gate asks for learning, not for a flawless loop: the loop's details have their own
+checks, and a student whose loop has a counting bug keeps the play points for weights it did learn."""
 import numpy as np
 import pytest
 
@@ -34,6 +41,17 @@ def greedy(weights, observations):
     hidden = np.maximum(observations @ weights[0] + weights[1], 0.0)
     hidden = np.maximum(hidden @ weights[2] + weights[3], 0.0)
     return np.argmax(hidden @ weights[4] + weights[5], axis=1)
+
+
+def no_learning_shown(request) -> str:
+    """Why the grader's short run of the student's train_dqn (``loop_run``) shows no learning; '' when it does."""
+    try:
+        run = request.getfixturevalue("loop_run")
+    except Exception as error:  # whatever stopped the run (the loop checks show it in full), it showed no learning
+        return f"it stopped with an error ({(str(error) or type(error).__name__).splitlines()[0][:300]})"
+    if all(np.array_equal(q, s) for q, s in zip(run["q"], run["start"])):
+        return "the Q-network's weights did not change"
+    return ""
 
 
 def episodes_of(observations, next_observations):
@@ -186,8 +204,8 @@ def test_evaluate_policy_plays_greedy_episodes(student, controller_weights, play
 
 @pytest.mark.points(4)
 @pytest.mark.visibility("visible")
-def test_submitted_network_balances_the_pole(student, reference, play_greedy, credit, feedback):
-    """cartpole_dqn.weights.h5: the grader plays 20 greedy episodes with its own seeds; average return 200"""
+def test_submitted_network_balances_the_pole(student, reference, play_greedy, request, credit, feedback):
+    """cartpole_dqn.weights.h5 learned by your train_dqn: the grader plays 20 greedy episodes on its seeds; average 200"""
     weights = submitted_weights(student.build_q_network(), WEIGHTS,
                                 how_to_make_it="run the training cell, which saves it")
     ours = reference.live("build_q_network")
@@ -200,6 +218,11 @@ def test_submitted_network_balances_the_pole(student, reference, play_greedy, cr
                        xlabel="episode", ylabel="return (500 at most)")
     message = (f"average return of your network over the grader's 20 episodes: {average:.1f} (lowest "
                f"{returns.min():.0f}); {FULL_MARKS_RETURN:.0f} or more earns full marks")
+    reason = no_learning_shown(request)
+    assert not reason, (
+        f"{message}, but these points are for a policy your deep Q-learning learned, and the grader's run of your "
+        f"train_dqn ({LOOP['total_steps']} steps from its own starting weights) shows no learning: {reason}. See the "
+        "training-loop checks; submit the weights your train_dqn trained")
     assert average > FLOOR_RETURN, message
     if average < FULL_MARKS_RETURN:
         credit.give((average - FLOOR_RETURN) / (FULL_MARKS_RETURN - FLOOR_RETURN), message)
