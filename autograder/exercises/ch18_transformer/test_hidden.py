@@ -216,9 +216,11 @@ def test_greedy_decoding(student, student_tiny, reference_tiny, student_tokenize
 
 @pytest.mark.points(4)
 @pytest.mark.visibility("visible")
-def test_submitted_weights_token_accuracy(student, reference, hidden_data, tokenizers, vocab_sizes, encode,
+def test_submitted_weights_token_accuracy(student, reference, hidden_data, pairs, tokenizers, vocab_sizes, encode,
                                           credit, feedback):
     """translator.weights.h5 predicts 95 % of the next tokens of held-out pairs (teacher forcing)"""
+    # The held-out pairs are scored here only; the example translations in the message are of pairs from the
+    # student's own split, so the message never shows a held-out sentence with its translation (issue 11).
     arrays = submitted_weights(student.build_transformer(*vocab_sizes), WEIGHTS, how_to_make_it=
                                f"run the training cell, which saves it with transformer.save_weights('{WEIGHTS}')")
     model = reference.live("build_transformer", *vocab_sizes)
@@ -236,9 +238,9 @@ def test_submitted_weights_token_accuracy(student, reference, hidden_data, token
     by_position = [float(right[:, i][real[:, i] != 0].mean()) for i in range(real.shape[1]) if np.any(real[:, i] != 0)]
     feedback.line_plot("Held-out pairs: token accuracy by position in the English sentence",
                        {"your weights": by_position}, xlabel="target position", ylabel="accuracy")
-    examples = "\n".join(f"  {portuguese[i]} -> {reference.live('translate', model, tokenizers, str(portuguese[i]))}"
-                         f"   (expected: {english[i]})" for i in range(4))
+    examples = "\n".join(f"  {pairs[0][i]} -> {reference.live('translate', model, tokenizers, pairs[0][i])}"
+                         f"   (expected: {pairs[1][i]})" for i in range(4))
     message = (f"token accuracy of your weights on {len(inp)} held-out pairs: {accuracy:.3f}; {FULL_MARKS} earns "
-               f"full marks.\nGreedy translations with your weights:\n{examples}")
+               f"full marks.\nGreedy translations with your weights of sentences from your own data:\n{examples}")
     assert accuracy > FLOOR, message + "\nTrain longer (see the exploration cell) and submit the saved weights"
     credit.give(min(1.0, (accuracy - FLOOR) / (FULL_MARKS - FLOOR)), message)
