@@ -105,7 +105,6 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
 def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regrade_student, public_only,
                  overrides, allow_weaker_isolation) -> None:
     from dlgrade.batch import grade_batch
-    from dlgrade.text import terminal_safe
 
     extra = ["--public-only"] if public_only else []
     extra += ["--allow-weaker-isolation"] if allow_weaker_isolation else []

@@ -43,14 +43,14 @@ class StudentSession:
             try:
                 self.sandbox = Sandbox(submission=self.submission, cells=self.cells, limits=self.limits,
                                        deadline=self.deadline, data_files=self.data_files,
-                                       allow_weaker_isolation=self.allow_weaker_isolation)
+                                       allow_weaker_isolation=self.allow_weaker_isolation,
+                                       budget=self.transfer)  # one budget for every sandbox of this grading
                 self.sandbox.start()
             except SubmissionTooLarge as error:
                 self.problem = str(error)
                 self.close()
                 self.sandbox = None
                 return
-            self.sandbox.channel.budget = self.transfer  # one budget for every sandbox of this grading
             self.generation += 1
 
     def live_sandbox(self) -> Sandbox:

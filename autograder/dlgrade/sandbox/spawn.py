@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlgrade.protocol import Channel, ChannelClosed, ProtocolError
+from dlgrade.protocol import Channel, ChannelClosed, ProtocolError, TransferBudget
 from dlgrade.sandbox.limits import BootPlan, SandboxLimits
 from dlgrade.sandbox.uids import UidLease, lease_uid
 from dlgrade.sandbox.view import file_view, to_json
@@ -112,11 +112,13 @@ def _walk(root: Path, *, max_files: int) -> list[tuple[Path, Path]]:
 
 class Sandbox:
     """One student process. ``start`` returns once the sandbox is isolated (before any student code runs);
-    ``ready`` waits for the graded cells to finish."""
+    ``ready`` waits for the graded cells to finish. ``budget`` bounds the bytes read from it (a grading shares
+    one across restarts)."""
 
     def __init__(self, *, submission: Path, cells: list[dict], limits: SandboxLimits, deadline: float,
-                 data_files: dict[str, Path] | None = None, allow_weaker_isolation: bool = False):
-        self.limits, self.cells, self.deadline = limits, cells, deadline
+                 data_files: dict[str, Path] | None = None, allow_weaker_isolation: bool = False,
+                 budget: TransferBudget | None = None):
+        self.limits, self.cells, self.deadline, self.budget = limits, cells, deadline, budget
         self.allow_weaker_isolation = allow_weaker_isolation
         self.current = "starting Python and TensorFlow"
         self.process: subprocess.Popen | None = None
@@ -187,7 +189,7 @@ class Sandbox:
             )
         theirs.close()
         os.close(report_write)
-        self.channel = Channel(ours)
+        self.channel = Channel(ours, budget=self.budget)
         report = self._read_boot_report(report_read)
         if "refused" in report:
             self.kill()
