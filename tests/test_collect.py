@@ -139,8 +139,8 @@ def test_deep_huge_or_crowded_folders_become_that_students_problem(tmp_path):
 
 def test_files_that_grow_after_the_walk_are_still_capped_while_hashed(tmp_path, monkeypatch):
     notebook_in(tmp_path / "ada")
-    walked_before_growing = lambda root, real=scan._walk: [(parts, 0, mtime) for parts, _, mtime in real(root)]
-    monkeypatch.setattr(scan, "_walk", walked_before_growing)
+    walked_before_growing = lambda root, real=scan.list_files: [(parts, 0, mtime) for parts, _, mtime in real(root)]
+    monkeypatch.setattr(scan, "list_files", walked_before_growing)
     small = dataclasses.replace(EXERCISE, limits=dataclasses.replace(EXERCISE.limits, submission_bytes=1000))
     submission = collect_submissions(paths=[tmp_path / "ada"], exercise=small, scratch=tmp_path)[0]
     assert submission.problem.startswith("the submission grew past 0.0009537 MiB of files while it was read "

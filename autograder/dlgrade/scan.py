@@ -53,8 +53,9 @@ def _shown(parts: tuple[str, ...]) -> str:
     return printable("/".join(parts), limit=120)
 
 
-def _walk(root: Path) -> list[tuple[tuple[str, ...], int, float]]:
-    """(relative parts, size, mtime) of every regular file under ``root``, links and specials skipped."""
+def list_files(root: Path) -> list[tuple[tuple[str, ...], int, float]]:
+    """(relative parts, size, mtime) of every regular file under ``root``, links and specials skipped; raises
+    Unreadable past MAX_DEPTH nested folders or MAX_ENTRIES entries."""
     files, stack, entries = [], [()], 0
     while stack:
         parts = stack.pop()
@@ -77,7 +78,7 @@ def _walk(root: Path) -> list[tuple[tuple[str, ...], int, float]]:
     return sorted(files)
 
 
-def _open_regular(path: Path) -> int | None:
+def open_regular(path: Path) -> int | None:
     """A read descriptor for ``path`` if it is (still) a regular file; never follows a link, never blocks."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     if stat.S_ISREG(os.fstat(fd).st_mode):
@@ -89,7 +90,7 @@ def _open_regular(path: Path) -> int | None:
 def _hash_files(root: Path, files, *, max_bytes: int) -> str:
     digest, total = hashlib.sha256(), 0
     for parts, _, _ in files:
-        fd = _open_regular(root.joinpath(*parts))
+        fd = open_regular(root.joinpath(*parts))
         if fd is None:
             continue
         digest.update(os.fsencode("/".join(parts)) + b"\0")
@@ -103,22 +104,28 @@ def _hash_files(root: Path, files, *, max_bytes: int) -> str:
     return digest.hexdigest()
 
 
+def check_total(files: list[tuple[tuple[str, ...], int, float]], *, max_bytes: int) -> None:
+    """Raise Unreadable when the files (as ``list_files`` gives them) hold more than ``max_bytes``; sizes are
+    what the files claim, so a sparse file counts in full and is refused before a byte is read."""
+    total = sum(size for _, size, _ in files)
+    if total > max_bytes:
+        largest = max(files, key=lambda file: file[1])
+        raise Unreadable(f"the submission holds {mib(total)} of files ({_shown(largest[0])}: "
+                         f"{mib(largest[1])}); the limit is {mib(max_bytes)}; submit the notebook and the files "
+                         "the exercise asks for")
+
+
 def scan_submission(*, path: Path, max_bytes: int) -> Scan:
     """Hash ``path`` (a file or a folder): SHA-256 over every regular file's relative name and bytes, in name
     order. Raises Unreadable past the bounds or when ``max_bytes`` of files is exceeded."""
     try:
         if path.is_dir():
-            root, files = path, _walk(path)
+            root, files = path, list_files(path)
         else:
             path = path.resolve()  # a notebook named on the command line may be a link; nothing inside a folder is
             info = path.stat()
             root, files = path.parent, [((path.name,), info.st_size, info.st_mtime)]
-        total = sum(size for _, size, _ in files)
-        if total > max_bytes:
-            largest = max(files, key=lambda file: file[1])
-            raise Unreadable(f"the submission holds {mib(total)} of files ({_shown(largest[0])}: "
-                             f"{mib(largest[1])}); the limit is {mib(max_bytes)}; submit the notebook and the files "
-                             "the exercise asks for")
+        check_total(files, max_bytes=max_bytes)
         content_hash = _hash_files(root, files, max_bytes=max_bytes)
     except OSError as error:
         where = f" ({printable(Path(os.fsdecode(error.filename)).name, limit=120)})" if error.filename else ""
@@ -131,7 +138,7 @@ def read_small_file(path: Path, *, max_bytes: int) -> bytes | None:
     """The bytes of a small regular file, or None when there is none; raises Unreadable for a link, a fifo
     or anything else that is not a regular file, and for a file over ``max_bytes``."""
     try:
-        fd = _open_regular(path)
+        fd = open_regular(path)
     except FileNotFoundError:
         return None
     except OSError as error:

@@ -25,7 +25,6 @@ class SandboxLimits:
     reply_bytes: int = 64 << 20
     transfer_bytes: int = 256 << 20
     submission_bytes: int = 512 << 20
-    submission_files: int = 10_000
     tmp_bytes: int = 256 << 20
     seed: int = 0
 

@@ -6,7 +6,6 @@ import json
 import os
 import select
 import shutil
-import stat
 import signal
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from dlgrade.protocol import Channel, ChannelClosed, ProtocolError, TransferBudg
 from dlgrade.sandbox.limits import BootPlan, SandboxLimits
 from dlgrade.sandbox.uids import UidLease, lease_uid
 from dlgrade.sandbox.view import file_view, to_json
+from dlgrade.scan import Unreadable, check_total, list_files, open_regular
 
 INNER_UID = 1000  # student code's uid in its nested user namespace when the grader is not root (see boot)
 _EXIT_HINTS = {
@@ -63,51 +63,33 @@ class StudentError(Exception):
         return f"{text}\n{trace}" if trace else text
 
 
-def _copy_submission(source: Path, target: Path, *, max_bytes: int, max_files: int) -> None:
-    """Copy regular files only (no links, devices or fifos), bounded in total size, count and depth."""
-    if source.is_file():
-        entries = [(source, Path(source.name))]
-    else:
-        entries = _walk(source, max_files=max_files)
-    total = sum(path.lstat().st_size for path, _ in entries if path.is_file() and not path.is_symlink())
-    if total > max_bytes:
-        raise SubmissionTooLarge(f"the submission holds {total >> 20} MiB of files; the limit is {max_bytes >> 20} MiB")
-    target.mkdir()
-    for path, relative in entries:
-        destination = target / relative
-        if path.is_dir() and not path.is_symlink():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
-        try:
-            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            continue  # a link, or gone meanwhile
-        with os.fdopen(descriptor, "rb") as handle:
-            if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with open(destination, "wb") as copy:
-                    shutil.copyfileobj(handle, copy)
-
-
-MAX_DEPTH = 32
-
-
-def _walk(root: Path, *, max_files: int) -> list[tuple[Path, Path]]:
-    """Every entry under ``root`` (links not followed) as (path, relative path), refusing deep or huge trees."""
-    found: list[tuple[Path, Path]] = []
-    stack = [(root, 0)]
-    while stack:
-        folder, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise SubmissionTooLarge(f"the submission's folders are nested more than {MAX_DEPTH} levels deep")
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                found.append((Path(entry.path), Path(entry.path).relative_to(root)))
-                if len(found) > max_files:
-                    raise SubmissionTooLarge(f"the submission holds more than {max_files} files and folders")
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((Path(entry.path), depth + 1))
-    return sorted(found, key=lambda item: item[1])
+def _copy_submission(source: Path, target: Path, *, max_bytes: int) -> None:
+    """Copy regular files only (no links, devices or fifos), bounded as ``scan`` bounds every submission:
+    nesting, number of entries and total size (also while copying: a file may grow)."""
+    try:
+        if source.is_dir():
+            root, files = source, list_files(source)
+        else:
+            root, files = source.parent, [((source.name,), source.stat().st_size, 0.0)]
+        check_total(files, max_bytes=max_bytes)
+        target.mkdir()
+        copied = 0
+        for parts, _, _ in files:
+            descriptor = open_regular(root.joinpath(*parts))
+            if descriptor is None:
+                continue
+            destination = target.joinpath(*parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(descriptor, "rb") as handle, open(destination, "wb") as copy:
+                while chunk := handle.read(1 << 20):
+                    copied += len(chunk)
+                    if copied > max_bytes:
+                        raise Unreadable(f"the submission grew past {max_bytes >> 20} MiB of files while it was copied")
+                    copy.write(chunk)
+    except Unreadable as problem:
+        raise SubmissionTooLarge(str(problem)) from None
+    except OSError as error:
+        raise SubmissionTooLarge(f"the submission's files cannot be read: {error.strerror}") from None
 
 
 class Sandbox:
@@ -143,8 +125,7 @@ class Sandbox:
     def _copy_and_own(self, submission: Path, data_files: dict[str, Path]) -> None:
         """The copy belongs to the sandbox uid alone. The exercise's student data is ``data/``: whatever the
         submission holds under that name (a file, a folder, links) is replaced by it."""
-        _copy_submission(submission, self.workdir, max_bytes=self.limits.submission_bytes,
-                         max_files=self.limits.submission_files)
+        _copy_submission(submission, self.workdir, max_bytes=self.limits.submission_bytes)
         if data_files:
             data = self.workdir / "data"
             if data.is_dir() and not data.is_symlink():
