@@ -45,6 +45,8 @@ def main() -> None:
         exercise = load_exercise(exercise_id)
         with tempfile.TemporaryDirectory() as scratch:
             submission = _with_files(exercise.solution, _reference_files(exercise), Path(scratch) / "submission")
+            for python in (arguments.before, sys.executable):  # untimed: the first grading records the answer cache
+                time_grading(python, submission, exercise_id, Path(scratch) / "warm-up")
             pairs = []
             for run in range(arguments.repeat):
                 before = time_grading(arguments.before, submission, exercise_id, Path(scratch) / f"before{run}")
