@@ -39,6 +39,7 @@ verify: $(BIN)/dlgrade
 bench: $(BIN)/dlgrade
 	$(BIN)/python bench/bench_grade_xor.py
 	$(BIN)/python bench/bench_batch.py
+	$(BIN)/python bench/bench_sandbox_start.py
 	$(BIN)/python bench/bench_grade_exercises.py
 
 clean:
