@@ -25,6 +25,9 @@ def test_zip_holds_scripts_engine_and_exercise(tmp_path):
         extracted = tmp_path / script
         extracted.write_bytes(zipfile.ZipFile(archive).read(script))
         assert subprocess.run(["bash", "-n", str(extracted)]).returncode == 0
+    assert b"--allow-weaker-isolation" not in zipfile.ZipFile(archive).read("run_autograder")
+    weaker = build_gradescope_zip(exercise_id="ch04_xor", out=tmp_path / "weaker.zip", allow_weaker_isolation=True)
+    assert b"--out \"$ROOT/results\" --allow-weaker-isolation" in zipfile.ZipFile(weaker).read("run_autograder")
 
 
 def test_run_autograder_grades_a_submission_into_results(tmp_path):

@@ -31,14 +31,18 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 export DLGRADE_COURSE_ROOT="$ROOT/source" DLGRADE_DATA_DIR="$ROOT/source/data" DLGRADE_CACHE="$ROOT/source/cache"
-"$ROOT/source/.venv/bin/dlgrade" grade "$ROOT/submission" --exercise {exercise_id} --out "$ROOT/results"
+"$ROOT/source/.venv/bin/dlgrade" grade "$ROOT/submission" --exercise {exercise_id} --out "$ROOT/results"{flags}
 """
 
 COURSE_FILES = ("pyproject.toml", "README.md", "grading_env/requirements.txt", "grading_env/data-packages.txt")
 
 
-def build_gradescope_zip(*, exercise_id: str, out: Path) -> Path:
-    """Write the autograder zip for one exercise: the engine, the exercise's tests and its solution."""
+def build_gradescope_zip(*, exercise_id: str, out: Path, allow_weaker_isolation: bool = False) -> Path:
+    """Write the autograder zip for one exercise: the engine, the exercise's tests and its solution.
+
+    Gradescope's containers may not allow the sandbox's namespaces; grading then refuses to run student code
+    unless the zip is built with ``allow_weaker_isolation`` (the instructor's choice, recorded in run_autograder).
+    """
     exercise = load_exercise(exercise_id)
     root = exercise.root
     members: list[Path] = [root / name for name in COURSE_FILES]
@@ -47,7 +51,8 @@ def build_gradescope_zip(*, exercise_id: str, out: Path) -> Path:
                     if p.is_file() and "__pycache__" not in p.parts and ".answers" not in p.parts]
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for script, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(exercise_id=exercise_id))):
+        for script, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(
+                exercise_id=exercise_id, flags=" --allow-weaker-isolation" if allow_weaker_isolation else ""))):
             info = zipfile.ZipInfo(script)
             info.external_attr = 0o755 << 16
             bundle.writestr(info, text)
