@@ -1,6 +1,10 @@
 """What student code may cost the trusted side: IPython syntax is converted in the sandbox, only when a cell is
 not Python and within a time limit; answers are bounded per reply and per grading (by the sandbox, and by
 the trusted side when student code lifts the sandbox's own cap), and remote objects are never looped over."""
+import re
+import subprocess
+import sys
+
 import pytest
 from IPython.core import inputtransformer2
 
@@ -63,10 +67,18 @@ def test_a_cell_is_handed_to_ipython_only_when_it_is_not_python(monkeypatch):
 
 
 def test_converting_ipython_syntax_is_bounded_in_time():
-    shell_lines = "".join(f"!echo line {i} of a cell that IPython would take minutes to convert\n"
-                          for i in range(6000))
-    with pytest.raises(SyntaxError, match="converting its IPython syntax .* took more than 0.5 s and was stopped"):
-        compile_cell(shell_lines, filename="<cell a>", seconds=0.5)
+    """In a fresh process, as in a sandbox: the timer is a SIGALRM, and in the full suite's process it once
+    never fired (208 s; something earlier in that process, not found, kept it from this test)."""
+    program = """
+from dlgrade.sandbox.cells import compile_cell
+shell_lines = "".join(f"!echo line {i} of a cell that IPython would take minutes to convert\\n" for i in range(6000))
+try:
+    compile_cell(shell_lines, filename="<cell a>", seconds=0.5)
+except SyntaxError as error:
+    print(error)
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert re.search("converting its IPython syntax .* took more than 0.5 s and was stopped", done.stdout), done
 
 
 def test_ipython_syntax_is_converted_in_the_sandbox(student):

@@ -9,8 +9,8 @@ import sys
 CONVERSION_SECONDS = 10.0
 
 
-class _ConversionTimeout(Exception):
-    pass
+class _ConversionTimeout(BaseException):
+    """Raised by the timer; a BaseException so that IPython's own ``except Exception`` clauses let it through."""
 
 
 def compile_cell(source: str, *, filename: str, seconds: float | None = CONVERSION_SECONDS):
@@ -25,29 +25,39 @@ def compile_cell(source: str, *, filename: str, seconds: float | None = CONVERSI
 
 
 def _ipython_to_python(source: str, *, seconds: float | None, python_error: SyntaxError) -> str:
+    expired = []
+
     def stop(signum, frame):
+        expired.append(True)
         raise _ConversionTimeout
 
     if seconds is not None:
         previous = signal.signal(signal.SIGALRM, stop)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)  # and again every 0.05 s, should a clause swallow it
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        return TransformerManager().transform_cell(source)
+        converted = TransformerManager().transform_cell(source)
+        if expired:
+            raise _ConversionTimeout
+        return converted
     except _ConversionTimeout:
-        raise SyntaxError(
-            f"this cell is not plain Python ({python_error.msg}, line {python_error.lineno}), and converting its "
-            f"IPython syntax (!shell commands, %magics) took more than {seconds:g} s and was stopped; keep graded "
-            "cells to Python (shell commands and magics are skipped when grading anyway)"
-        ) from None
+        raise SyntaxError(_too_slow(python_error, seconds)) from None
     except Exception as error:  # IPython could not convert it either: the syntax error stands
+        if expired:
+            raise SyntaxError(_too_slow(python_error, seconds)) from None
         python_error.msg = f"{python_error.msg} (IPython could not convert this cell either: {error})"
         raise python_error from None
     finally:
         if seconds is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def _too_slow(python_error: SyntaxError, seconds: float) -> str:
+    return (f"this cell is not plain Python ({python_error.msg}, line {python_error.lineno}), and converting its "
+            f"IPython syntax (!shell commands, %magics) took more than {seconds:g} s and was stopped; keep graded "
+            "cells to Python (shell commands and magics are skipped when grading anyway)")
 
 
 class IPythonStub:
