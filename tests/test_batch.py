@@ -126,7 +126,9 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
     folder, command, env = demo_class(tmp_path, 8)
     command += ["--jobs", "2"]
     gradebook = tmp_path / "grades.sqlite"
-    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C as at a terminal, even when the suite runs in the background (where SIGINT is inherited ignored)
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while graded_count(gradebook) < 1 and time.monotonic() < deadline:
         time.sleep(0.5)
