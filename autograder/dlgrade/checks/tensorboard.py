@@ -85,3 +85,26 @@ def read_scalars(files: dict[str, bytes]) -> dict[str, dict[int, float]]:
                 if number is not None:
                     scalars.setdefault(value.tag, {})[int(event.step)] = number
     return scalars
+
+
+def logged_per_epoch(scalars: dict[str, dict[int, float]], *, names: tuple[str, ...], hint: tuple[str, ...],
+                     epochs: int, words: str, first_step: int | None = None) -> tuple[str, list[float]]:
+    """The values of the scalar the exercise names, one per epoch, in step order.
+
+    The tag is found by its exact name first (``names``, e.g. ``("train_loss",)``), otherwise as the only tag
+    that holds every word of ``hint`` (e.g. ``("train", "loss")``). Its steps must be ``epochs`` consecutive
+    integers, starting anywhere unless the template states the numbering (``first_step``)."""
+    tag = next((name for name in names if name in scalars), None)
+    if tag is None:
+        candidates = [t for t in sorted(scalars) if all(word in t.lower() for word in hint)]
+        if len(candidates) != 1:
+            found = ", ".join(repr(t) for t in sorted(scalars)) or "none"
+            raise AssertionError(f"expected {words} logged as {names[0]!r}; found the tags {found}")
+        tag = candidates[0]
+    steps = sorted(scalars[tag])
+    start = (steps[0] if steps else 0) if first_step is None else first_step
+    if steps != list(range(start, start + epochs)):
+        numbering = "consecutive steps" if first_step is None else f"steps {first_step}..{first_step + epochs - 1}"
+        raise AssertionError(f"{tag!r} was logged at steps {steps[:20]}; expected one value per epoch "
+                             f"({epochs} {numbering})")
+    return tag, [scalars[tag][step] for step in steps]

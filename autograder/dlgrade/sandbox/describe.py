@@ -1,7 +1,18 @@
-"""A structural summary of a Keras 3 model, as plain data (runs in the sandbox)."""
+"""A structural and behavioural summary of a Keras 3 model, as plain data (runs in the sandbox, and on the
+trusted side for the reference).
+
+Names alone do not say what a model computes: ``loss="mse"``, ``keras.losses.mean_squared_error`` and
+``MeanSquaredError(name="mse")`` are the same loss; ``Dense(activation="relu")`` and ``Dense`` +
+``ReLU()`` the same layer. So besides names the summary records what things *do* on fixed probes
+(:mod:`dlgrade.sandbox.probes`): each activation's identity found by its outputs, the loss's value on a
+probe batch, the learning rate at probe steps, and every compiled metric resolved through Keras' registry.
+The trusted side compares these (:mod:`dlgrade.checks.compiled`, :mod:`dlgrade.checks.architecture`).
+"""
 from __future__ import annotations
 
 import math
+
+from dlgrade.sandbox import probes
 
 
 def _plain(value, depth: int = 0):
@@ -24,6 +35,20 @@ def _shape(tensor) -> list | None:
         return None
 
 
+def _activation_of(layer) -> tuple[str | None, str | None]:
+    """(activation of a layer that has one, what an activation-only layer computes), each a canonical name."""
+    import keras
+
+    if isinstance(layer, probes.activation_layer_classes()):
+        return None, probes.identify_activation(layer)
+    function = getattr(layer, "activation", None)
+    if callable(function) and not isinstance(function, keras.layers.Layer):
+        return probes.identify_activation(function), None
+    if isinstance(function, keras.layers.Layer):  # activation=keras.layers.ReLU() is allowed too
+        return probes.identify_activation(function), None
+    return None, None
+
+
 def _layer_summary(layer) -> dict:
     try:
         output_shape = _shape(layer.output)
@@ -33,10 +58,17 @@ def _layer_summary(layer) -> dict:
         config = _plain(layer.get_config())
     except Exception:
         config = {}
+    try:
+        activation, acts_as = _activation_of(layer)
+    except Exception:
+        activation, acts_as = "unknown", None
     summary = {
         "class_name": type(layer).__name__,
         "name": layer.name,
         "config": config,
+        "activation": activation,
+        "acts_as": acts_as,
+        "is_model": _is_model(layer),
         "output_shape": output_shape,
         "params": int(layer.count_params()) if layer.built else 0,
         "trainable_params": int(sum(math.prod(w.shape) for w in layer.trainable_weights)),
@@ -46,17 +78,25 @@ def _layer_summary(layer) -> dict:
     return summary
 
 
+def _is_model(layer) -> bool:
+    import keras
+
+    return isinstance(layer, keras.Model)
+
+
 def describe_model(model) -> dict:
-    """Class, input/output shapes, parameter counts and every layer's kind, config and output shape."""
+    """Class, input/output shapes, parameter counts, every layer's kind, config, activation and output
+    shape, and what ``compile`` set (see :func:`describe_compiled`)."""
     summary = _layer_summary(model)
     summary["input_shapes"] = [_shape(t) for t in getattr(model, "inputs", None) or []]
     summary["output_shapes"] = [_shape(t) for t in getattr(model, "outputs", None) or []]
-    summary["compiled"] = _compiled(model)
+    summary["compiled"] = describe_compiled(model)
     return summary
 
 
-def _compiled(model) -> dict | None:
-    """What ``compile`` set: the optimizer's class and config (a schedule appears as its config) and the loss."""
+def describe_compiled(model) -> dict | None:
+    """What ``compile`` set, by name and by behaviour: the optimizer's classes and config, its learning rate
+    at the probe steps, the loss's name and value on the probe batch, and the metrics' canonical names."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         return None
@@ -65,5 +105,14 @@ def _compiled(model) -> dict | None:
     except Exception:
         config = {}
     loss = getattr(model, "loss", None)
-    loss_name = loss if isinstance(loss, str) else getattr(loss, "name", None) or type(loss).__name__
-    return {"optimizer": type(optimizer).__name__, "optimizer_config": config, "loss": _plain(loss_name)}
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", None) \
+        or type(loss).__name__
+    return {
+        "optimizer": type(optimizer).__name__,
+        "optimizer_classes": probes.optimizer_classes(optimizer),
+        "optimizer_config": config,
+        "learning_rates": probes.learning_rates(optimizer),
+        "loss": _plain(loss_name),
+        "loss_on_probe": probes.loss_on_probe(loss),
+        "metrics": probes.metric_names(model),
+    }
