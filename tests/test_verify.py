@@ -31,6 +31,8 @@ def test_every_mutant_loses_what_it_declares_and_every_variant_keeps_full_marks(
     exercise_id, checks = verification
     folder = load_exercise(exercise_id).folder
     assert len(load_patches(folder / "mutants")) >= 4, f"{exercise_id} needs at least four mutants"
+    assert len(load_patches(folder / "variants")) >= 6, (
+        f"{exercise_id} needs at least six honest variants, one per freedom the template leaves open")
     failures = [f"{subject}: {check.detail}" for subject, check in checks.items()
                 if subject.startswith(("mutant", "variant")) and not check.ok]
     assert not failures, failures
