@@ -76,6 +76,24 @@ def test_schedules_compared_by_their_values():
                               reference["learning_rates"], words="inverse-time decay from 0.02")
 
 
+
+def test_small_settings_compared_relatively():
+    summary = compiled("mse", optimizer=keras.optimizers.Adam(beta_2=0.98, epsilon=1e-9))
+    assert_optimizer(summary, "Adam", words="Adam, epsilon 1e-9", beta_2=0.98, epsilon=1e-9)
+    with pytest.raises(AssertionError, match="epsilon"):
+        assert_optimizer(compiled("mse", optimizer=keras.optimizers.Adam(epsilon=1e-8)), "Adam", words="Adam",
+                         epsilon=1e-9)
+
+
+def test_settings_read_when_the_schedule_has_no_config():
+    class NoConfig(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return 0.01 / (1.0 + keras.ops.cast(step, "float32"))
+
+    summary = compiled("mse", optimizer=keras.optimizers.Adam(NoConfig(), beta_1=0.8, epsilon=1e-9))
+    assert_optimizer(summary, "Adam", words="Adam, beta_1 0.8", beta_1=0.8, epsilon=1e-9)
+    assert summary["learning_rates"][:2] == pytest.approx([0.01, 0.005])
+
 @pytest.mark.parametrize("metric", ["accuracy", "acc", keras.metrics.Accuracy(), "categorical_accuracy",
                                     keras.metrics.CategoricalAccuracy])
 def test_accuracy_in_every_form(metric):

@@ -51,7 +51,8 @@ def assert_optimizer(compiled: dict | None, kind: str, *, words: str, what: str 
     config = compiled.get("optimizer_config") or {}
     for name, want in settings.items():
         got = config.get(name)
-        if not isinstance(got, (int, float)) or isinstance(got, bool) or not np.isclose(got, want, rtol=rtol):
+        # relative only: numpy's default atol (1e-8) would make epsilon=1e-8 equal 1e-9
+        if not isinstance(got, (int, float)) or isinstance(got, bool) or not np.isclose(got, want, rtol=rtol, atol=0.0):
             raise AssertionError(f"{what}: the optimizer's {name} is {got!r}; the exercise uses {words}")
     if learning_rate is not None:
         assert_learning_rates(compiled, [learning_rate] * len(probes.PROBE_STEPS), words=words, what=what)

@@ -102,8 +102,9 @@ def describe_compiled(model) -> dict | None:
         return None
     try:
         config = _plain(optimizer.get_config())
-    except Exception:
-        config = {}
+    except Exception:  # e.g. a learning-rate schedule without get_config: the settings are still attributes
+        config = {name: value for name, value in vars(optimizer).items() if not name.startswith("_")
+                  and isinstance(value, (int, float)) and not isinstance(value, bool)}
     loss = getattr(model, "loss", None)
     loss_name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", None) \
         or type(loss).__name__
