@@ -5,7 +5,8 @@ killed batch resumes where it stopped; one failing submission never stops the ot
 A submission collected with a problem (files over the bounds, an unreadable timestamp, a link) is graded by
 ``dlgrade grade --problem MESSAGE``: every test fails with the message, no sandbox starts, nothing of the
 submission is read, and the student is recorded with 0 out of the exercise's maximum. Each student's results
-go to their own folder, ``out_root/safe_name(id)``, which is distinct for distinct ids and inside out_root."""
+go to their own folder, ``out_root/safe_name(id)``, which is distinct for distinct ids and inside out_root.
+A grading with checks not judged (the grader was overloaded) is recorded, listed, and graded again by the next run."""
 from __future__ import annotations
 
 import hashlib
@@ -39,6 +40,7 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
+    not_judged: dict[str, float] = field(default_factory=dict)  # student -> points not judged, to regrade
     interrupted: bool = False
 
 
@@ -139,6 +141,8 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                             summary.graded.append(item.student)
                             if item.problem:
                                 summary.problems[item.student] = item.problem
+                            if results["extra_data"].get("not_judged_points"):
+                                summary.not_judged[item.student] = results["extra_data"]["not_judged_points"]
                         progress.update(task, advance=1, failed=len(summary.failed))
             except KeyboardInterrupt:
                 summary.interrupted = True

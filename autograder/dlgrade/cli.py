@@ -18,21 +18,25 @@ from rich.table import Table
 from dlgrade import __version__
 from dlgrade.datasets.commands import data
 from dlgrade.datasets.locate import DatasetMissing
+from dlgrade.judged import NOT_JUDGED, score_text, total_text
 from dlgrade.text import terminal_safe
 
 DIE_WITH_PARENT = "DLGRADE_DIE_WITH_PARENT"
 
 
 def print_results(results: dict, *, console: Console, title: str) -> None:
-    """A per-test table with the total, as course staff read it. Student-derived text is printed as text:
-    no markup, and control characters escaped (an escape sequence could redraw the table)."""
+    """A per-test table with the total, as course staff read it: passed, partial (two decimals), failed or not
+    judged (left out of the total). Student-derived text is printed as text: no markup, and control characters
+    escaped (an escape sequence could redraw the table)."""
     table = Table(title=escape(terminal_safe(title)), show_lines=False)
     for column in ("test", "visibility", "score", "status"):
         table.add_column(column)
+    styles = {"passed": "green", "partial": "yellow", NOT_JUDGED: "blue"}
     for test in results["tests"]:
-        style = "green" if test["status"] == "passed" else "red"
+        label = test.get("extra_data", {}).get("outcome", test["status"])
+        style = styles.get(label, "red")
         table.add_row(escape(terminal_safe(test["name"])), test["visibility"],
-                      f"{test['score']:g}/{test['max_score']:g}", f"[{style}]{test['status']}[/{style}]")
+                      score_text(test["score"], test["max_score"]), f"[{style}]{label}[/{style}]")
     console.print(table)
     for test in results["tests"]:
         if test["status"] != "passed" and test["output"]:
@@ -40,8 +44,7 @@ def print_results(results: dict, *, console: Console, title: str) -> None:
             console.print(terminal_safe(f"  {test['output']}"), markup=False, highlight=False)
     if results["output"]:
         console.print(terminal_safe(results["output"]), markup=False, highlight=False)
-    console.print(f"[bold]total {results['score']:g}/{results['max_score']:g}[/bold] "
-                  f"({results['execution_time']:.1f} s)")
+    console.print(f"[bold]{total_text(results)}[/bold] ({results['execution_time']:.1f} s)")
 
 
 def _stop_cleanly_on_sigterm() -> None:
@@ -65,8 +68,8 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
               help="results folder (with --gradebook: one subfolder per student)")
 @click.option("--public-only", is_flag=True, help="run only the public tests (what students see)")
-@click.option("--call-timeout", type=float, help="seconds per call into student code (default: the exercise's)")
-@click.option("--startup-timeout", type=float, help="seconds for the graded cells to run (default: the exercise's)")
+@click.option("--call-timeout", type=float, help="seconds of CPU time per call into student code (default: the exercise's)")
+@click.option("--startup-timeout", type=float, help="seconds of CPU time for the graded cells to run (default: the exercise's)")
 @click.option("--gradebook", type=click.Path(path_type=Path), help="grade a class and record it in this SQLite file")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="submissions graded at once")
 @click.option("--regrade", is_flag=True, help="grade again what the gradebook already holds")
@@ -126,6 +129,11 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
         console.print(f"{len(summary.problems)} recorded with 0 points (their files could not be graded):")
     for student, reason in summary.problems.items():
         console.print(terminal_safe(f"  {student}: {reason}"), markup=False, highlight=False)
+    if summary.not_judged:
+        console.print(f"{len(summary.not_judged)} recorded with checks not judged (the grader was overloaded); "
+                      "run the same command again to regrade them:")
+    for student, points in summary.not_judged.items():
+        console.print(terminal_safe(f"  {student}: {points:g} points not judged"), markup=False, highlight=False)
     if summary.interrupted:
         console.print("stopped: run the same command again to grade the rest")
         sys.exit(130)

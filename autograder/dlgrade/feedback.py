@@ -1,7 +1,8 @@
-"""One self-contained, offline HTML page per submission: the total, every visible check with its message
-and plots, and for hidden checks only their name and pass/fail. Plots are drawn here, on the trusted side,
-from data the tests collected (``feedback`` fixture); nothing from the sandbox is rendered as HTML. The page is
-ASCII (everything else as character references), so it can be written whatever the locale's encoding."""
+"""One self-contained, offline HTML page per submission: the total (points not judged left out, and said so),
+every visible check with its message and plots, and for hidden checks only their name and outcome (passed,
+partial, failed or not judged). Plots are drawn here, on the trusted side, from data the tests collected
+(``feedback`` fixture); nothing from the sandbox is rendered as HTML. The page is ASCII
+(everything else as character references), so it can be written whatever the locale's encoding."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +11,7 @@ import io
 
 import numpy as np
 
+from dlgrade.judged import score_text
 from dlgrade.text import clean_text
 
 PAGE = """<!DOCTYPE html>
@@ -19,12 +21,14 @@ body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
 h1 {{ font-size: 1.4rem; }} .total {{ font-size: 1.2rem; margin-bottom: 1.5rem; }}
 .check {{ border: 1px solid #ddd; border-left: 6px solid #c0392b; border-radius: 4px; padding: .6rem 1rem;
           margin: .6rem 0; }}
-.check.passed {{ border-left-color: #27ae60; }} .score {{ float: right; font-weight: bold; }}
+.check.passed {{ border-left-color: #27ae60; }} .check.partial {{ border-left-color: #e6a817; }}
+.check.not-judged {{ border-left-color: #7f8c8d; border-left-style: dashed; }}
+.score {{ float: right; font-weight: bold; }}
 pre {{ white-space: pre-wrap; background: #f7f7f7; padding: .5rem; border-radius: 4px; }}
 img {{ max-width: 100%; }} .hidden {{ color: #666; }}
 </style></head><body>
 <h1>{title}</h1>
-<div class="total">Total: <strong>{score:g} / {max_score:g}</strong></div>
+<div class="total">{total}</div>
 {notices}
 {checks}
 </body></html>
@@ -102,9 +106,9 @@ def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str
     blocks = []
     for test in results["tests"]:
         visible = test["visibility"] == "visible"
-        status = test["status"]
-        head = (f'<span class="score">{test["score"]:g} / {test["max_score"]:g}</span>'
-                f"<strong>{_escape(test['name'])}</strong> — {status}")
+        status = test.get("extra_data", {}).get("outcome", test["status"])
+        head = (f'<span class="score">{score_text(test["score"], test["max_score"])}</span>'
+                f"<strong>{_escape(test['name'])}</strong> — {html.escape(status)}")
         body = ""
         if visible:
             if test["output"]:
@@ -113,8 +117,11 @@ def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str
                 body += f'<img alt="{_escape(figure["title"])}" src="data:image/png;base64,{_draw(figure)}">'
         else:
             body = '<div class="hidden">hidden check: details after grades are published</div>'
-        blocks.append(f'<div class="check {status}">{head}{body}</div>')
+        blocks.append(f'<div class="check {status.replace(" ", "-")}">{head}{body}</div>')
     notices = f"<pre>{_escape(results['output'])}</pre>" if results.get("output") else ""
-    page = PAGE.format(title=_escape(title), score=results["score"], max_score=results["max_score"],
-                       notices=notices, checks="\n".join(blocks))
+    waiting = results.get("extra_data", {}).get("not_judged_points", 0)
+    total = f"Total: <strong>{results['score']:g} / {results['max_score'] - waiting:g}</strong>"
+    if waiting:
+        total += f" judged; {waiting:g} points not judged"
+    page = PAGE.format(title=_escape(title), total=total, notices=notices, checks="\n".join(blocks))
     return page.encode("ascii", "xmlcharrefreplace").decode("ascii")

@@ -1,7 +1,9 @@
 """The gradebook: SQLite through SQLAlchemy. One row per graded submission, one per test result.
 
 A submission is identified by (student, exercise, content hash): regrading the same files replaces the
-earlier result, a new version of the files adds a row, and the latest one counts. Times are stored in UTC
+earlier result, a new version of the files adds a row, and the latest one counts. A test's status is its
+outcome (passed, partial, failed, not judged); a grading with a check not judged counts as not graded yet, so the
+next run of the batch grades it again. Times are stored in UTC
 (SQLite keeps no UTC offset: a time stored with its offset dropped would move by that many hours).
 """
 from __future__ import annotations
@@ -11,6 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from dlgrade.judged import NOT_JUDGED
 
 
 class Base(DeclarativeBase):
@@ -69,9 +73,14 @@ def open_gradebook(path: Path):
 
 
 def is_graded(session: Session, *, student: str, exercise: str, content_hash: str) -> bool:
+    """Whether these files are in the gradebook with every check judged."""
     query = select(Submission.id).where(Submission.student_id == student, Submission.exercise_id == exercise,
                                         Submission.content_hash == content_hash)
-    return session.scalar(query) is not None
+    graded = session.scalar(query)
+    if graded is None:
+        return False
+    waiting = select(TestResult.id).where(TestResult.submission_id == graded, TestResult.status == NOT_JUDGED)
+    return session.scalar(waiting) is None
 
 
 def record(session: Session, *, student: str, exercise: str, content_hash: str, submitted_at: datetime,
@@ -92,7 +101,8 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
         seconds=results.get("execution_time", 0.0), grader_version=results["extra_data"]["grader_version"],
         output=results.get("output", ""),
         tests=[TestResult(position=i, test_id=t["extra_data"]["test_id"], name=t["name"], score=t["score"],
-                          max_score=t["max_score"], status=t["status"], visibility=t["visibility"],
+                          max_score=t["max_score"], status=t["extra_data"].get("outcome", t["status"]),
+                          visibility=t["visibility"],
                           output=t.get("output", "")) for i, t in enumerate(results["tests"])],
     ))
     session.commit()

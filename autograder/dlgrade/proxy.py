@@ -6,13 +6,12 @@ attributes of, or ``describe()`` when it is a Keras model. Nothing here runs stu
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from dlgrade.protocol import ProtocolError, Ref, TransferBudget, decode, encode
+from dlgrade.sandbox.clock import SubmissionClock
 from dlgrade.sandbox.limits import SandboxLimits
-from dlgrade.sandbox.spawn import Sandbox, SandboxError, StudentError, SubmissionTooLarge
+from dlgrade.sandbox.spawn import GraderOverloaded, Sandbox, SandboxError, StudentError, SubmissionTooLarge
 
 
 class SubmissionProblem(Exception):
@@ -20,7 +19,8 @@ class SubmissionProblem(Exception):
 
 
 class StudentSession:
-    """Owns the sandbox for one submission; restarts it after a crash or hang, within limits."""
+    """Owns the sandbox for one submission; restarts it after a crash or hang, within limits (a sandbox stopped
+    because the grader was overloaded is restarted without counting against them)."""
 
     def __init__(self, *, submission, cells, limits: SandboxLimits, problem: str | None = None,
                  data_files: dict | None = None, allow_weaker_isolation: bool = False):
@@ -28,11 +28,13 @@ class StudentSession:
         self.allow_weaker_isolation = allow_weaker_isolation
         self.data_files = data_files or {}
         self.problem = problem
-        self.deadline = time.monotonic() + limits.submission_timeout_s
+        self.clock = SubmissionClock.start(budget_s=limits.submission_timeout_s,
+                                           backstop_factor=limits.backstop_factor)
         self.sandbox: Sandbox | None = None
         self.generation = 0
         self.restarts = 0
         self.broken_reason: str | None = None
+        self.broken_by_load = False
         self.cell_reports: list[dict] = []
         self.isolation = ""
         self.transfer = TransferBudget(reply_bytes=limits.reply_bytes, total_bytes=limits.transfer_bytes)
@@ -42,7 +44,7 @@ class StudentSession:
         if self.problem is None and self.sandbox is None:
             try:
                 self.sandbox = Sandbox(submission=self.submission, cells=self.cells, limits=self.limits,
-                                       deadline=self.deadline, data_files=self.data_files,
+                                       clock=self.clock, data_files=self.data_files,
                                        allow_weaker_isolation=self.allow_weaker_isolation,
                                        budget=self.transfer)  # one budget for every sandbox of this grading
                 self.sandbox.start()
@@ -60,11 +62,11 @@ class StudentSession:
         if self.transfer.exhausted:
             raise SandboxError(f"not checked: {self.transfer.exhausted}")
         if self.broken_reason is not None:
-            if self.restarts >= self.limits.max_restarts or not self.cell_reports:
+            if not self.broken_by_load and (self.restarts >= self.limits.max_restarts or not self.cell_reports):
                 raise SandboxError(f"not checked: an earlier check stopped your code ({self.broken_reason})")
-            self.restarts += 1
+            self.restarts += 0 if self.broken_by_load else 1
             self.sandbox.close()
-            self.broken_reason, self.sandbox = None, None
+            self.broken_reason, self.broken_by_load, self.sandbox = None, False, None
         self.start()
         if self.problem is not None:
             raise SubmissionProblem(self.problem)
@@ -72,6 +74,7 @@ class StudentSession:
             report = self.sandbox.ready()
         except SandboxError as error:
             self.broken_reason = str(error).split("\n")[0]
+            self.broken_by_load = isinstance(error, GraderOverloaded)
             self.cell_reports = []
             raise
         self.cell_reports, self.isolation = report["cells"], report.get("isolation", "")
@@ -94,6 +97,7 @@ class StudentSession:
             raise SandboxError(f"{what}: your code's reply could not be read ({error})") from None
         except SandboxError as error:
             self._mark_broken(sandbox, self.transfer.refusal or str(error).split("\n")[0])
+            self.broken_by_load = isinstance(error, GraderOverloaded) and not self.transfer.refusal
             if self.transfer.refusal:
                 raise SandboxError(f"{what}: {self.transfer.refusal}") from None
             raise

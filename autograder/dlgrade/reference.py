@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlgrade.judged import NotJudged
 from dlgrade.protocol import encode, pack, read_message, decode
 
 
@@ -89,6 +90,10 @@ class RecordingReference(Reference):
         os.replace(partial, path)  # parallel graders never read a half-written file
 
 
+class ReferenceAnswerMissing(NotJudged, LookupError):
+    """A student's bundle holds no recorded answer for this call: the check is not judged there."""
+
+
 class RecordedReference:
     """Replays recorded answers. A call that was not recorded goes to ``fallback()`` (the real reference,
     loaded on first need) or, without one, says so instead of guessing."""
@@ -104,15 +109,16 @@ class RecordedReference:
         if key in self._answers:
             return copy.deepcopy(self._answers[key])
         if self._fallback is None:
-            raise LookupError(f"this check needs the grader's reference answer for {key_name}(...); "
-                              "it runs when your notebook is graded")
+            raise ReferenceAnswerMissing(f"this check needs the grader's reference answer for {key_name}(...); "
+                                         "it runs when your notebook is graded")
         if self._real is None:
             self._real = self._fallback()
         return real_call(self._real)
 
     def live(self, name: str, *args, **kwargs):
         if self._fallback is None:
-            raise LookupError(f"this check needs the grader's reference {name}(...); it runs when your notebook is graded")
+            raise ReferenceAnswerMissing(f"this check needs the grader's reference {name}(...); it runs when your "
+                                         "notebook is graded")
         if self._real is None:
             self._real = self._fallback()
         return self._real.live(name, *args, **kwargs)

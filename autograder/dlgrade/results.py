@@ -1,4 +1,6 @@
 """Gradescope's results.json: total, and per test name, score, max_score, status, visibility, output.
+Gradescope knows only passed and failed; ``extra_data.outcome`` tells a partial score and a check that was not
+judged (it earns nothing, and ``extra_data.not_judged_points`` says how many points wait for a regrade).
 
 Messages carry student text: each is capped and every string is made writable (no lone surrogates), so the
 file stays small and any JSON reader, the feedback page and the gradebook can take it.
@@ -8,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dlgrade.judged import NOT_JUDGED, outcome_label
 from dlgrade.runner import Outcome
 from dlgrade.text import cap_text, clean_text, clean_tree
 
@@ -26,10 +29,12 @@ def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, 
             "status": "passed" if o.passed else "failed",
             "visibility": o.visibility,
             "output": cap_text(clean_text(o.output), limit=TEST_OUTPUT_CHARS),
-            "extra_data": {"test_id": o.test_id},
+            "extra_data": {"test_id": o.test_id, "outcome": outcome_label(score=o.score, passed=o.passed,
+                                                                          judged=o.judged)},
         }
         for o in outcomes
     ]
+    not_judged = [t for t in tests if t["extra_data"]["outcome"] == NOT_JUDGED]
     return {
         "score": round(sum(o.score for o in outcomes), 4),
         "max_score": sum(o.max_score for o in outcomes),
@@ -38,7 +43,8 @@ def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, 
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"exercise": exercise_id, "grader_version": grader_version, "isolation": isolation},
+        "extra_data": {"exercise": exercise_id, "grader_version": grader_version, "isolation": isolation,
+                       "not_judged": len(not_judged), "not_judged_points": sum(t["max_score"] for t in not_judged)},
     }
 
 

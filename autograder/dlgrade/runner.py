@@ -5,10 +5,12 @@ Tests ask for fixtures by name: ``student`` (the proxy), ``reference`` (the hidd
 ``hidden_data`` / ``student_data`` (a declared dataset's held-out and student splits, as arrays).
 Points come from ``@pytest.mark.points(n)`` (default 1), visibility from ``@pytest.mark.visibility(...)``
 or the file (public tests are visible, hidden tests get the exercise's ``hidden_visibility``). Assertion rewriting is off, so a failure shows
-the test's own message and never the test's source.
+the test's own message and never the test's source. A test stopped because the grader was overloaded runs once
+more (with a fresh sandbox); a test that could not run (``NotJudged``) is recorded as not judged, not failed.
 """
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,10 @@ import pytest
 from dlgrade.datasets.splits import hidden_split, read_split, student_file_name
 from dlgrade.exercise import Exercise
 from dlgrade.feedback import Feedback
+from dlgrade.judged import NotJudged
 from dlgrade.proxy import Student, StudentMissing, StudentSession, SubmissionProblem
 from dlgrade.reference import RecordedReference, RecordingReference, answers_cache_path, load_reference
-from dlgrade.sandbox.spawn import SandboxError, StudentError
+from dlgrade.sandbox.spawn import GraderOverloaded, SandboxError, StudentError
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Outcome:
     visibility: str
     output: str
     figures: list[dict] = field(default_factory=list)
+    judged: bool = True
 
 
 class Credit:
@@ -49,6 +53,9 @@ class Credit:
 
 def failure_message(error: BaseException) -> str:
     """What a student reads when a check fails: never the test's source or the expected answer's code."""
+    if isinstance(error, NotJudged):
+        text = str(error) or "the check could not run"
+        return text if text.startswith("not judged") else f"not judged: {text}"
     if isinstance(error, (AssertionError, StudentMissing, SubmissionProblem, SandboxError, StudentError)):
         return str(error) or "check failed"
     return f"the check could not run on your answer ({type(error).__name__}: {str(error)[:300]})"
@@ -109,7 +116,7 @@ class GradingPlugin:
         for spec in self._exercise.data:
             if spec.dataset == name:
                 return spec
-        raise LookupError(f"this check needs the grader's hidden '{name}' data; it runs when your notebook is graded")
+        raise HiddenDataMissing(f"this check needs the grader's hidden '{name}' data; it runs when your notebook is graded")
 
     @pytest.fixture
     def feedback(self, request):
@@ -120,6 +127,22 @@ class GradingPlugin:
     def credit(self, request):
         request.node.dlgrade_credit = Credit()
         return request.node.dlgrade_credit
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem):
+        """Run the test function, and once more when the grader was overloaded during it (its sandbox was
+        stopped and is restarted), so that a busy machine costs no points; its credit and plots start afresh."""
+        test = pyfuncitem.obj
+        arguments = {name: pyfuncitem.funcargs[name] for name in inspect.signature(test).parameters}
+        try:
+            test(**arguments)
+        except GraderOverloaded:
+            if hasattr(pyfuncitem, "dlgrade_credit"):
+                pyfuncitem.dlgrade_credit.__init__()
+            if hasattr(pyfuncitem, "dlgrade_feedback"):
+                pyfuncitem.dlgrade_feedback.figures.clear()
+            test(**arguments)
+        return True
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -140,11 +163,15 @@ class GradingPlugin:
         figures = getattr(item, "dlgrade_feedback", Feedback()).figures
         if call.excinfo is not None:
             return Outcome(name, item.nodeid, max_score, 0.0, False, visibility, failure_message(call.excinfo.value),
-                           figures)
+                           figures, judged=not isinstance(call.excinfo.value, NotJudged))
         fraction = credit.fraction if credit else 1.0
         output = credit.message if credit else ""
         return Outcome(name, item.nodeid, max_score, round(max_score * fraction, 4), fraction >= 1.0, visibility,
                        output, figures)
+
+
+class HiddenDataMissing(NotJudged, LookupError):
+    """A check needs the grader's held-out data, which a student's bundle never has."""
 
 
 def run_tests(*, exercise: Exercise, session: StudentSession, include_hidden: bool = True,

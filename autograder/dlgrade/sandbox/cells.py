@@ -1,6 +1,7 @@
 """Graded cells as Python, inside the sandbox: a cell that compiles runs as written; only one that does not
-(``%magic``, ``!cmd``) is converted by IPython's own transformer (imported only then), within a time limit,
-because IPython's conversion of a long cell of shell lines takes minutes."""
+(``%magic``, ``!cmd``) is converted by IPython's own transformer (imported only then), within a limit of CPU
+time (so a busy machine does not shorten it), because IPython's conversion of a long cell of shell lines takes
+minutes."""
 from __future__ import annotations
 
 import signal
@@ -32,8 +33,8 @@ def _ipython_to_python(source: str, *, seconds: float | None, python_error: Synt
         raise _ConversionTimeout
 
     if seconds is not None:
-        previous = signal.signal(signal.SIGALRM, stop)
-        signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)  # and again every 0.05 s, should a clause swallow it
+        previous = signal.signal(signal.SIGPROF, stop)
+        signal.setitimer(signal.ITIMER_PROF, seconds, 0.05)  # and again every 0.05 s, should a clause swallow it
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
@@ -50,14 +51,14 @@ def _ipython_to_python(source: str, *, seconds: float | None, python_error: Synt
         raise python_error from None
     finally:
         if seconds is not None:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
 
 
 def _too_slow(python_error: SyntaxError, seconds: float) -> str:
     return (f"this cell is not plain Python ({python_error.msg}, line {python_error.lineno}), and converting its "
-            f"IPython syntax (!shell commands, %magics) took more than {seconds:g} s and was stopped; keep graded "
-            "cells to Python (shell commands and magics are skipped when grading anyway)")
+            f"IPython syntax (!shell commands, %magics) took more than {seconds:g} s of CPU time and was stopped; "
+            "keep graded cells to Python (shell commands and magics are skipped when grading anyway)")
 
 
 class IPythonStub:

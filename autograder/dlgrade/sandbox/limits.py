@@ -13,9 +13,14 @@ class SandboxLimits:
     processes: int = 512
     file_bytes: int = 64 << 20
     open_files: int = 256
+    # Time budgets, in seconds charged by ``sandbox/clock.py`` (CPU time of the sandbox's processes, or its wall
+    # time less its waits for a CPU when that is larger), so they mean the same on an idle and a busy machine:
+    # the graded cells, one call, and the whole grading. A wait still under budget after backstop_factor times
+    # its budget of wall time is the grader's fault (overloaded): the check is retried once, then not judged.
     startup_timeout_s: float = 120.0
     call_timeout_s: float = 60.0
     submission_timeout_s: float = 600.0
+    backstop_factor: float = 5.0
     max_restarts: int = 2
     output_bytes: int = 64 << 10
     # What the trusted side accepts from student code, in one answer and over a whole grading (restarts

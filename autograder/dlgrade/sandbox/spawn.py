@@ -14,7 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from dlgrade.judged import NotJudged
 from dlgrade.protocol import Channel, ChannelClosed, ProtocolError, TransferBudget
+from dlgrade.sandbox.clock import POLL_S, SubmissionClock, WaitClock
 from dlgrade.sandbox.limits import BootPlan, SandboxLimits
 from dlgrade.sandbox.uids import UidLease, lease_uid
 from dlgrade.sandbox.view import file_view, to_json
@@ -40,6 +42,11 @@ class SandboxTimeout(SandboxError):
 
 class SandboxDied(SandboxError):
     pass
+
+
+class GraderOverloaded(SandboxError, NotJudged):
+    """A wait on student code passed its wall-clock backstop while still under its time budget: the machine was
+    too busy to judge it (the grader's problem, never the student's)."""
 
 
 class SubmissionTooLarge(Exception):
@@ -94,13 +101,13 @@ def _copy_submission(source: Path, target: Path, *, max_bytes: int) -> None:
 
 class Sandbox:
     """One student process. ``start`` returns once the sandbox is isolated (before any student code runs);
-    ``ready`` waits for the graded cells to finish. ``budget`` bounds the bytes read from it (a grading shares
-    one across restarts)."""
+    ``ready`` waits for the graded cells to finish. ``budget`` bounds the bytes read from it and ``clock`` the
+    time charged to it (a grading shares both across restarts)."""
 
-    def __init__(self, *, submission: Path, cells: list[dict], limits: SandboxLimits, deadline: float,
+    def __init__(self, *, submission: Path, cells: list[dict], limits: SandboxLimits, clock: SubmissionClock,
                  data_files: dict[str, Path] | None = None, allow_weaker_isolation: bool = False,
                  budget: TransferBudget | None = None):
-        self.limits, self.cells, self.deadline, self.budget = limits, cells, deadline, budget
+        self.limits, self.cells, self.clock, self.budget = limits, cells, clock, budget
         self.allow_weaker_isolation = allow_weaker_isolation
         self.current = "starting Python and TensorFlow"
         self.process: subprocess.Popen | None = None
@@ -189,7 +196,7 @@ class Sandbox:
 
     def _read_boot_report(self, descriptor: int) -> dict:
         """The boot process's one JSON line (it writes it before any student code runs)."""
-        deadline = time.monotonic() + min(self.limits.startup_timeout_s, 60.0)
+        deadline = time.monotonic() + min(self.limits.startup_timeout_s, 60.0) * self.limits.backstop_factor
         data = b""
         with os.fdopen(descriptor, "rb", buffering=0) as pipe:
             while time.monotonic() < deadline:
@@ -212,8 +219,7 @@ class Sandbox:
     def ready(self) -> dict:
         """Wait for the graded cells; returns the sandbox's report of each cell."""
         if self.start_report is None:
-            timeout = min(self.limits.startup_timeout_s, self.deadline - time.monotonic())
-            self.start_report = self._await_reply(timeout, None)
+            self.start_report = self._await_reply(self._wait_clock(self.limits.startup_timeout_s, None), None)
             self.current = "idle"
         return self.start_report
 
@@ -223,23 +229,39 @@ class Sandbox:
         self.current = what
         self.sequence += 1
         header = dict(header, seq=self.sequence)
-        timeout = min(self.limits.call_timeout_s, self.deadline - time.monotonic())
+        clock = self._wait_clock(self.limits.call_timeout_s, what)
         try:
-            self.channel.send(header, arrays, deadline=time.monotonic() + timeout)
+            self.channel.send(header, arrays, deadline=clock.wall_deadline)
         except TimeoutError:
-            self._raise_timeout(what, timeout)
+            self._raise_timeout(what, clock)
         except OSError:
             self._raise_died(what)
-        return self._await_reply(timeout, what, with_arrays=True)
+        return self._await_reply(clock, what, with_arrays=True)
 
-    def _await_reply(self, timeout: float, what: str | None, with_arrays: bool = False):
-        """Wait for the reply to the last request (``what``), or for the start report (``what`` None)."""
-        deadline = time.monotonic() + max(timeout, 0.0)
+    def _wait_clock(self, budget_s: float, what: str | None) -> WaitClock:
+        """A clock for one wait: ``budget_s`` or what is left of the grading's budget, whichever is less."""
+        if self.clock.left_s <= 0:
+            self.kill()
+            raise SandboxTimeout(f"{self._label(what)} was not run: your code used up the whole grading's "
+                                 f"{self.clock.budget_s:.0f} s of time")
+        if time.monotonic() >= self.clock.wall_deadline:
+            self.kill()
+            raise GraderOverloaded(f"{self._label(what)} was not run: the grading's wall-clock backstop passed "
+                                   "while your code was still under its time budget")
+        return WaitClock(root=self.process.pid, budget_s=min(budget_s, self.clock.left_s),
+                         backstop_factor=self.limits.backstop_factor, submission=self.clock)
+
+    def _await_reply(self, clock: WaitClock, what: str | None, with_arrays: bool = False):
+        """Wait for the reply to the last request (``what``), or for the start report (``what`` None), polling
+        the clock while nothing arrives."""
         while True:
             try:
-                header, arrays = self.channel.receive(deadline=deadline)
+                while not select.select([self.channel.sock], [], [], POLL_S)[0]:
+                    if clock.over_budget():
+                        self._raise_timeout(what, clock)
+                header, arrays = self.channel.receive(deadline=clock.wall_deadline)
             except TimeoutError:
-                self._raise_timeout(what, timeout)
+                self._raise_timeout(what, clock)
             except (ChannelClosed, ConnectionError):  # a reset: it died with our message unread
                 self._raise_died(what)
             except ProtocolError as error:
@@ -248,6 +270,7 @@ class Sandbox:
             if header.get("event") == "cell":
                 self.current = f"graded cell '{header.get('id')}'"
                 continue
+            clock.settle()
             expected_seq = self.sequence if with_arrays else None
             if header.get("reply") is not True or header.get("seq") != expected_seq:
                 self.kill()
@@ -259,11 +282,27 @@ class Sandbox:
         """What was running: the call being made, or during start-up the graded cell being run."""
         return what or self.current
 
-    def _raise_timeout(self, what: str | None, timeout: float):
+    def _raise_timeout(self, what: str | None, clock: WaitClock):
+        """Stop the sandbox and say why: the student's code computed or waited past its budget, or the machine
+        was too busy to tell (overloaded: never the student's failure)."""
+        verdict = clock.verdict()
+        charged = clock.settle()
+        wall = clock.wall_s()
         self.kill()
+        label = self._label(what)
+        if verdict == "overloaded":
+            raise GraderOverloaded(
+                f"not judged: the grader was overloaded ({label} had used {charged:.1f} s of its "
+                f"{clock.budget_s:.0f} s when {wall:.0f} s had passed on the clock); regrade"
+            )
+        if verdict == "waiting":
+            raise SandboxTimeout(
+                f"{label} did not finish within {clock.budget_s:.0f} s and was stopped: it used {clock.cpu_s:.1f} s "
+                "of CPU time and spent the rest waiting (time.sleep, input(), a lock, a process that never answers)"
+            )
         raise SandboxTimeout(
-            f"{self._label(what)} did not finish within {timeout:.0f} s and was stopped; "
-            "look for an endless loop or training that runs longer than the budget the check asks for"
+            f"{label} did not finish within {clock.budget_s:.0f} s{' of CPU time' if verdict == 'cpu' else ''} and was "
+            "stopped; look for an endless loop or training that runs longer than the budget the check asks for"
         )
 
     def _raise_died(self, what: str | None):
