@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from dlgrade.sandbox import probes
+
 
 @pytest.fixture(scope="session")
 def small_batch(student_data):
@@ -18,3 +20,16 @@ def scaled(images):
 def scale_images():
     """The grader's own preprocessing (float32, (n, 28, 28, 1), [0, 1]), to judge the student's."""
     return scaled
+
+
+@pytest.fixture
+def template_learning_rates():
+    """The learning rates at the probe steps of the schedule the template names (the reference's schedule):
+    InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=learning_rate / epochs), computed with Keras."""
+    def rates(*, learning_rate, epochs):
+        import keras
+
+        schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1,
+                                                               decay_rate=learning_rate / epochs)
+        return probes.learning_rates(keras.optimizers.SGD(learning_rate=schedule))
+    return rates
