@@ -2,26 +2,58 @@
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, as_arrays, assert_close
+from dlgrade.checks import (as_array, as_arrays, assert_close, assert_loss, assert_optimizer,
+                            assert_same_architecture, canonical_layers)
+
+# He-uniform written out: VarianceScaling with these settings draws from the same distribution.
+HE_UNIFORM = {"scale": 2.0, "mode": "fan_in", "distribution": "uniform"}
+# Q-values and targets that differ by less than 1 (the Huber loss's quadratic part) and by more (its linear part).
+TARGET_OFFSETS = np.array([[0.3, -3.0], [-0.6, 2.5], [4.0, 0.1], [-0.2, -1.7], [0.9, 6.0], [-5.0, 0.4]], np.float32)
+
+
+def is_he_uniform(initializer) -> bool:
+    """Whether a kernel_initializer config draws He-uniform weights, however it was written."""
+    if not isinstance(initializer, dict):
+        return initializer == "he_uniform"
+    if initializer.get("class_name") == "HeUniform":
+        return True
+    config = initializer.get("config") or {}
+    return initializer.get("class_name") == "VarianceScaling" and all(
+        config.get(key) == value for key, value in HE_UNIFORM.items())
+
+
+def huber(targets, predictions):
+    """Keras' Huber loss (delta 1), averaged over the batch: 0.5 e^2 where |e| <= 1, |e| - 0.5 beyond."""
+    error = np.abs(np.asarray(targets, np.float64) - np.asarray(predictions, np.float64))
+    return float(np.mean(np.where(error <= 1.0, 0.5 * error ** 2, error - 0.5)))
 
 
 @pytest.mark.points(2)
-def test_q_network_architecture(student):
+def test_q_network_architecture(student, reference, random_weights):
     """build_q_network: Dense(24, relu), Dense(12, relu), Dense(2, linear), He-uniform, Huber loss, Adam 1e-3"""
-    summary = student.build_q_network().describe()
-    layers = [layer for layer in summary["layers"] if layer["class_name"] != "InputLayer"]
-    kinds = [layer["class_name"] for layer in layers]
-    assert kinds == ["Dense", "Dense", "Dense"], f"layers {kinds}; the exercise asks for three Dense layers"
-    got = [(layer["config"].get("units"), layer["config"].get("activation")) for layer in layers]
-    assert got == [(24, "relu"), (12, "relu"), (2, "linear")], f"(units, activation) of the layers: {got}"
-    assert summary["input_shapes"] == [[None, 4]], f"input shape {summary['input_shapes']}; CartPole observations have 4 values"
-    initializers = [(layer["config"].get("kernel_initializer") or {}).get("class_name") for layer in layers]
-    assert initializers == ["HeUniform"] * 3, f"kernel initialisers {initializers}; every layer uses He-uniform"
-    compiled = summary["compiled"] or {}
-    rate = (compiled.get("optimizer_config") or {}).get("learning_rate")
-    assert compiled.get("optimizer") == "Adam" and isinstance(rate, float) and abs(rate - 1e-3) < 1e-9, (
-        f"optimizer {compiled.get('optimizer')} with learning rate {rate}; the exercise uses Adam(learning_rate=1e-3)")
-    assert "huber" in str(compiled.get("loss")).lower(), f"loss {compiled.get('loss')}; the exercise uses the Huber loss"
+    model = student.build_q_network()
+    summary = model.describe()
+    assert summary["input_shapes"] == [[None, 4]], (
+        f"input shape {summary['input_shapes']}; CartPole observations have 4 values: keras.Input(shape=(4,))")
+    assert_same_architecture(summary, reference.described("build_q_network"), what="build_q_network()")
+    initializers = [layer["config"].get("kernel_initializer") for layer in canonical_layers(summary)]
+    assert all(is_he_uniform(i) for i in initializers), (
+        f"kernel initialisers {[i.get('class_name') if isinstance(i, dict) else i for i in initializers]}; every "
+        "layer uses He-uniform (kernel_initializer=\"he_uniform\")")
+    words = "Adam with a learning rate of 1e-3"
+    assert_optimizer(summary["compiled"], "Adam", words=words, what="build_q_network()", learning_rate=1e-3)
+    assert_loss(summary["compiled"], "huber", words="the Huber loss", what="build_q_network()")
+    # The probe batch only holds errors below 1; the Huber loss is linear beyond, so check there too.
+    model.set_weights(random_weights([w.shape for w in as_arrays(model.get_weights(), what="weights")], seed=21))
+    observations = np.random.default_rng(22).normal(0.0, 0.5, size=(len(TARGET_OFFSETS), 4)).astype(np.float32)
+    predictions = as_array(model.predict_on_batch(observations), what="your network's Q-values")
+    targets = (predictions + TARGET_OFFSETS).astype(np.float32)
+    result = model.test_on_batch(observations, targets, return_dict=True)
+    got = float(as_array(result["loss"], what="the compiled loss (test_on_batch)"))
+    expected = huber(targets, predictions)
+    assert np.isclose(got, expected, rtol=1e-4, atol=1e-6), (
+        f"build_q_network(): on Q-values that miss their targets by 0.1 to 6, the compiled loss gives {got:.5g}; "
+        f"the Huber loss gives {expected:.5g} (quadratic for errors up to 1, linear beyond)")
 
 
 def test_epsilon_schedule(student, reference):
