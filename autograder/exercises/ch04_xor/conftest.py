@@ -1,4 +1,6 @@
 """Inputs shared by the ch04_xor tests, injected as fixtures (trusted side only)."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -58,3 +60,26 @@ def xor_start():
         }
 
     return make
+
+
+@pytest.fixture
+def neuron_math():
+    """The grader's own float64 neuron: its mean binary cross-entropy and plain gradient descent on it."""
+    return SimpleNamespace(loss=neuron_loss, descend=neuron_descent)
+
+
+def neuron_loss(X, y, weights, bias) -> float:
+    """Mean sigmoid cross-entropy from the logits, in the overflow-free form max(z,0) - z y + log(1 + e^-|z|)."""
+    z = np.asarray(X, np.float64) @ np.asarray(weights, np.float64).reshape(-1) + float(bias)
+    y = np.asarray(y, np.float64)
+    return float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
+
+
+def neuron_descent(X, y, weights, bias, *, steps, learning_rate):
+    """``steps`` full-batch gradient-descent steps on neuron_loss; returns the weights (2,) and the bias."""
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    weights, bias = np.asarray(weights, np.float64).reshape(-1).copy(), float(bias)
+    for _ in range(steps):
+        error = 1 / (1 + np.exp(-(X @ weights + bias))) - y
+        weights, bias = weights - learning_rate * X.T @ error / len(y), bias - learning_rate * error.mean()
+    return weights, bias

@@ -5,12 +5,25 @@ import pytest
 from dlgrade.checks import as_array, assert_close, assert_gradients_close, assert_loss_decreases
 
 
-def test_neuron_predict(student, reference, corners):
-    """neuron_predict gives sigmoid(X·w + b) for given weights"""
+def test_neuron_predict(student, reference, corners, probe_batch, neuron_math):
+    """neuron_predict gives sigmoid(X·w + b), and train_neuron's losses are the mean cross-entropy of its weights"""
     weights = np.array([[1.5], [-0.5]], np.float32)
     bias = np.float32(0.25)
     assert_close(student.neuron_predict(corners, weights, bias), reference.neuron_predict(corners, weights, bias),
                  what="neuron_predict(X, w, b)")
+    # At learning rate 0 the parameters never move, so the returned weights are the start the losses belong to.
+    X, y = probe_batch
+    result = student.train_neuron(X, y, epochs=2, learning_rate=0.0, seed=5)
+    weights = as_array(result["weights"], what="train_neuron(...)['weights']")
+    bias = as_array(result["bias"], what="train_neuron(...)['bias']")
+    assert weights.size == 2 and bias.size == 1, (
+        f"train_neuron(...) should return weights of shape (2, 1) and a scalar bias; got {weights.shape} and {bias.shape}")
+    losses = as_array(result["losses"], what="train_neuron(...)['losses']").reshape(-1)
+    assert losses.size == 2, f"train_neuron(..., epochs=2) should return 2 losses, one per epoch; got {losses.size}"
+    expected = neuron_math.loss(X, y, weights, bias.reshape(-1)[0])
+    assert_close(losses, [expected, expected], rtol=1e-5, atol=1e-6,
+                 what=f"train_neuron(...)['losses'] at learning rate 0 on {len(y)} examples: the mean binary "
+                      "cross-entropy of the returned weights and bias, computed from the logits")
 
 
 def test_xor_logits_shape(student, corners, probe_batch, probe_params):
