@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, assert_close
+from dlgrade.checks import (as_array, assert_close, assert_loss, assert_optimizer, assert_same_architecture,
+                            canonical_layers)
 
 
 @pytest.mark.points(2)
@@ -37,17 +38,19 @@ def test_rmse_in_passengers(student):
 
 
 @pytest.mark.points(2)
-def test_model_is_a_stateful_lstm_with_batch_size_one(student):
-    """build_model: keras.Input(batch_shape=(1, look_back, 1)), a stateful LSTM(4), Dense(1), MSE and Adam"""
+def test_model_is_a_stateful_lstm_with_batch_size_one(student, reference):
+    """build_model: keras.Input(batch_shape=(1, look_back, 1)), a stateful LSTM(4), Dense(1), mean squared error and Adam"""
     summary = student.build_model(5).describe()
-    layers = [layer for layer in summary["layers"] if layer["class_name"] != "InputLayer"]
-    assert [layer["class_name"] for layer in layers] == ["LSTM", "Dense"], f"layers {[l['class_name'] for l in layers]}"
-    assert layers[0]["config"].get("stateful") is True, "the LSTM layer should be stateful=True"
-    assert layers[0]["config"].get("units") == 4 and layers[1]["config"].get("units") == 1, "LSTM(4) then Dense(1)"
-    assert summary["input_shapes"] == [[1, 5, 1]], f"input shape {summary['input_shapes']}; a stateful model needs batch_shape=(1, look_back, 1)"
-    compiled = summary["compiled"] or {}
-    assert compiled.get("optimizer") == "Adam" and "mean_squared_error" in str(compiled.get("loss")), (
-        f"compiled with {compiled.get('optimizer')} and {compiled.get('loss')}; the exercise uses Adam and mean squared error")
+    assert summary["input_shapes"] == [[1, 5, 1]], (
+        f"input shape {summary['input_shapes']}; a stateful model needs keras.Input(batch_shape=(1, look_back, 1))")
+    lstms = [layer for layer in canonical_layers(summary) if layer["class_name"] == "LSTM"]
+    assert lstms and all(layer["config"].get("stateful") is True for layer in lstms), (
+        "the LSTM layer should be stateful: layers.LSTM(4, stateful=True)")
+    assert_same_architecture(summary, reference.described("build_model", 5),
+                             what="build_model(5): keras.Input(batch_shape=(1, 5, 1)), LSTM(4, stateful=True), Dense(1)")
+    compiled = summary["compiled"]
+    assert_loss(compiled, "mean_squared_error", words="mean squared error")
+    assert_optimizer(compiled, "Adam", words="Adam")
 
 
 def test_prediction_starts_from_fresh_states(student, passengers):
