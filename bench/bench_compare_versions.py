@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from dlgrade.exercise import exercise_ids, load_exercise
-from dlgrade.verify import _reference_files, _with_files
+from dlgrade.reference_weights import reference_files
+from dlgrade.verify import _with_files
 
 
 def time_grading(python: str, submission: Path, exercise_id: str, out_dir: Path) -> tuple[float, float]:
@@ -44,7 +45,7 @@ def main() -> None:
     for exercise_id in arguments.ids or exercise_ids():
         exercise = load_exercise(exercise_id)
         with tempfile.TemporaryDirectory() as scratch:
-            submission = _with_files(exercise.solution, _reference_files(exercise), Path(scratch) / "submission")
+            submission = _with_files(exercise.solution, reference_files(exercise), Path(scratch) / "submission")
             for python in (arguments.before, sys.executable):  # untimed: the first grading records the answer cache
                 time_grading(python, submission, exercise_id, Path(scratch) / "warm-up")
             pairs = []

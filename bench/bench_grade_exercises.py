@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from dlgrade.exercise import exercise_ids, load_exercise
-from dlgrade.verify import _reference_files, _with_files
+from dlgrade.reference_weights import reference_files
+from dlgrade.verify import _with_files
 
 
 def time_grading(submission: Path, exercise_id: str, out_dir: Path) -> tuple[float, dict]:
@@ -33,7 +34,7 @@ def main() -> None:
     arguments = parser.parse_args()
     for exercise_id in arguments.ids or exercise_ids():
         exercise = load_exercise(exercise_id)
-        files = _reference_files(exercise)
+        files = reference_files(exercise)
         if files:
             print(f"{exercise_id}: reference training {json.loads((files[0].parent / 'measurements.json').read_text())}")
         with tempfile.TemporaryDirectory() as scratch:

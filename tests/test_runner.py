@@ -89,3 +89,34 @@ def test_folder_with_two_unnamed_notebooks_is_refused_with_a_message(tmp_path):
     assert results["score"] == 0
     assert "several notebooks in the submission and none named demo.ipynb" in results["output"]
     assert all("several notebooks" in t["output"] for t in results["tests"])
+
+
+GRADE_BOTH = """
+import json, sys
+from pathlib import Path
+from dlgrade.exercise import load_exercise
+from dlgrade.grade import grade_submission
+
+root = Path(sys.argv[1])
+for exercise_id in ("first", "second"):
+    results = grade_submission(submission=root, exercise=load_exercise(exercise_id, root=root),
+                               out_dir=root / exercise_id, problem="no submission: only which tests run matters here")
+    print(json.dumps({t["extra_data"]["test_id"]: t["output"] for t in results["tests"]}))
+"""
+
+
+def test_exercises_graded_in_one_process_each_run_their_own_tests_and_fixtures(tmp_path):
+    """Every exercise's tests are modules named test_public and conftest: the second exercise graded by the same
+    process must not run the first one's (pytest's importlib mode reuses a module already imported by name)."""
+    from tiny_course import write_exercise
+
+    for exercise_id in ("first", "second"):
+        write_exercise(tmp_path, exercise_id, answer="x = 1\n",
+                       conftest=f"import pytest\n\n@pytest.fixture\ndef which():\n    return {exercise_id!r}\n",
+                       tests=f"def test_{exercise_id}(which):\n    assert False, 'fixture of ' + which\n")
+    done = subprocess.run([sys.executable, "-c", GRADE_BOTH, str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = (json.loads(line) for line in done.stdout.splitlines()[-2:])
+    assert first == {"test_public.py::test_first": "fixture of first"}
+    assert second == {"test_public.py::test_second": "fixture of second"}

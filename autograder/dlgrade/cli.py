@@ -156,13 +156,37 @@ def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("release"), show_default=True)
 @click.option("--release-weights-of", "release_weights_of", multiple=True, metavar="ID",
               help="also ship the trained reference weights of this earlier exercise (after its deadline)")
-def release(exercise_ids: tuple[str, ...], out_dir: Path, release_weights_of: tuple[str, ...]) -> None:
-    """Build the student bundle (zip) of each exercise (default: all), after a leak scan."""
-    from dlgrade.exercise import exercise_ids as all_exercise_ids
-    from dlgrade.release import build_bundle
+@click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="exercises released at once (each by its own process)")
+def release(exercise_ids: tuple[str, ...], out_dir: Path, release_weights_of: tuple[str, ...], jobs: int) -> None:
+    """Build the student bundle (zip) of each exercise (default: all). A bundle ships only when it passes the
+    leak scan and the reference earns full public marks through it (`dlgrade check` from the unpacked zip)."""
+    from dlgrade.exercise import exercise_ids as all_exercise_ids, load_exercise
+    from dlgrade.release import BundleRefused, build_bundle, release_in_processes
 
-    for exercise_id in exercise_ids or all_exercise_ids():
-        click.echo(f"wrote {build_bundle(exercise_id=exercise_id, out_dir=out_dir, release_weights_of=release_weights_of)}")
+    ids = list(exercise_ids or all_exercise_ids())
+    try:
+        for exercise_id in [*ids, *release_weights_of]:
+            load_exercise(exercise_id)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    if len(ids) == 1:
+        try:
+            archive, results = build_bundle(exercise_id=ids[0], out_dir=out_dir, release_weights_of=release_weights_of)
+        except BundleRefused as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"wrote {archive} (the reference earns {results['score']:g}/{results['max_score']:g} public "
+                   "points through it)")
+        return
+
+    def report(exercise_id: str, shipped: bool, message: str) -> None:
+        click.echo(message if shipped else f"{exercise_id}: NOT SHIPPED\n{message}", err=not shipped)
+
+    os.environ[DIE_WITH_PARENT] = "1"
+    refused = release_in_processes(exercise_ids=ids, out_dir=out_dir, jobs=jobs, release_weights_of=release_weights_of,
+                                   report=report)
+    if refused:
+        raise click.ClickException(f"{len(refused)} of {len(ids)} bundles not shipped: {', '.join(refused)}")
 
 
 notebook_argument = click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -180,7 +204,9 @@ def _bundle_exercise(notebook: Path, checks: Path | None):
 @main.command()
 @notebook_argument
 @checks_option
-def check(notebook: Path, checks: Path | None) -> None:
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="also keep results.json and feedback.html in this folder")
+def check(notebook: Path, checks: Path | None, out_dir: Path | None) -> None:
     """Run the public checks on NOTEBOOK (what a student runs before submitting)."""
     from dlgrade.grade import grade_submission
 
@@ -193,7 +219,7 @@ def check(notebook: Path, checks: Path | None) -> None:
                 shutil.copy(path, submission / path.name)
         # On the student's own machine the sandbox guards nothing secret (public checks, their own code), so
         # it runs with whatever isolation the system offers (macOS and Windows offer no namespaces).
-        results = grade_submission(submission=submission, exercise=exercise, out_dir=Path(scratch) / "out",
+        results = grade_submission(submission=submission, exercise=exercise, out_dir=out_dir or Path(scratch) / "out",
                                    include_hidden=False, allow_weaker_isolation=True)
     print_results(results, console=Console(), title=f"public checks of {exercise.id}: {notebook.name}")
 

@@ -13,6 +13,7 @@ keyed by the solution, the script, the data splits and the engine version; a fre
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -49,6 +50,15 @@ def trained_reference(exercise) -> Path:
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(cache_root() / "reference-weights", 0o700)
+    with open(folder.parent / ".training.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a concurrent release or verify waits for this training, then reuses it
+        if not all((folder / name).is_file() for name in config["files"]):
+            _train_into(exercise, folder)
+    return folder
+
+
+def _train_into(exercise, folder: Path) -> None:
+    config = exercise.reference_weights
     scratch = Path(tempfile.mkdtemp(prefix=".training-", dir=folder.parent))
     try:
         measurements = _run_script(exercise, scratch)
@@ -61,7 +71,15 @@ def trained_reference(exercise) -> Path:
         os.replace(scratch, folder)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return folder
+
+
+def reference_files(exercise) -> list[Path]:
+    """The trained reference files (weights) a full-marks submission includes beside the solution notebook;
+    trained if not cached."""
+    if not exercise.reference_weights:
+        return []
+    folder = trained_reference(exercise)
+    return [folder / name for name in exercise.reference_weights["files"]]
 
 
 def _run_script(exercise, out_dir: Path) -> dict:

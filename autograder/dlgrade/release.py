@@ -1,13 +1,17 @@
 """Student bundles: the template, the public checks, the reference's recorded answers to those checks and
-a README, the student splits of the exercise's datasets (``data/``); and a leak scan proving a bundle holds
-no solution, hidden test, hidden example or weights."""
+a README, the student splits of the exercise's datasets (``data/``); a leak scan proving a bundle holds
+no solution, hidden test, hidden example or weights; and the reference graded through the finished bundle
+(``release_check``), which must earn full public marks. Each exercise is released by its own process."""
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -16,6 +20,7 @@ import numpy as np
 from dlgrade.datasets.splits import SplitSpec, hidden_split, read_split, row_keys, student_file_name
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.grade import grade_submission
+from dlgrade.release_check import BundleRefused, check_through_bundle, refusal
 
 STUDENT_README = """# {title} ({id})
 
@@ -76,11 +81,14 @@ def released_weights(exercise_ids: list[str]) -> dict[str, Path]:
     return files
 
 
-def build_bundle(*, exercise_id: str, out_dir: Path, release_weights_of: tuple[str, ...] = ()) -> Path:
-    """Write ``out_dir/<id>/`` and ``out_dir/<id>.zip``; returns the zip. Refuses to ship a leaking bundle.
-    ``release_weights_of`` names earlier exercises whose reference weights ship too (only when asked)."""
+def build_bundle(*, exercise_id: str, out_dir: Path, release_weights_of: tuple[str, ...] = ()) -> tuple[Path, dict]:
+    """Write ``out_dir/<id>/`` and ``out_dir/<id>.zip``; returns the zip and the reference's results through it.
+    Refuses to ship (BundleRefused, no zip) a bundle that leaks (its folder stays, to inspect) or through which
+    the reference loses public points (folder and zip removed). ``release_weights_of`` names earlier
+    exercises whose reference weights ship too (only when asked)."""
     exercise = load_exercise(exercise_id)
-    folder = out_dir / exercise.id
+    folder, archive = out_dir / exercise.id, out_dir / f"{exercise.id}.zip"
+    archive.unlink(missing_ok=True)  # a refused release never leaves an earlier zip looking shipped
     if folder.exists():
         shutil.rmtree(folder)
     checks = folder / "checks"
@@ -105,13 +113,40 @@ def build_bundle(*, exercise_id: str, out_dir: Path, release_weights_of: tuple[s
         shutil.copy(path, folder / name)
     leaks = scan_for_leaks(folder, exercises=[exercise], released=set(released.values()))
     if leaks:
-        raise RuntimeError(f"{exercise.id}: the bundle would leak: " + "; ".join(leaks))
-    archive = out_dir / f"{exercise.id}.zip"
+        raise BundleRefused(f"{exercise.id}: the bundle would leak: " + "; ".join(leaks))
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 bundle.write(path, str(path.relative_to(out_dir)))
-    return archive
+    try:
+        results = check_through_bundle(archive=archive, exercise=exercise)
+        reason = refusal(results=results, exercise_id=exercise.id)
+        if reason:
+            raise BundleRefused(f"{reason} The bundle was removed.")
+    except BaseException:
+        archive.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return archive, results
+
+
+def release_in_processes(*, exercise_ids: list[str], out_dir: Path, jobs: int,
+                         release_weights_of: tuple[str, ...] = (), report) -> list[str]:
+    """Release each exercise by its own ``dlgrade release ID`` process, ``jobs`` at a time, so each one's tests
+    are imported as its own modules in a fresh TensorFlow. ``report(id, shipped, message)`` hears of each as
+    it ends; returns the ids not shipped."""
+    def release_one(exercise_id: str) -> bool:
+        command = [sys.executable, "-m", "dlgrade", "release", exercise_id, "--out", str(out_dir)]
+        for earlier in release_weights_of:
+            command += ["--release-weights-of", earlier]
+        done = subprocess.run(command, capture_output=True, text=True)
+        error = done.stderr[done.stderr.rfind("Error: "):] if "Error: " in done.stderr else done.stderr[-3000:]
+        report(exercise_id, done.returncode == 0, done.stdout.strip() if done.returncode == 0 else error.strip())
+        return done.returncode == 0
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        shipped = list(pool.map(release_one, exercise_ids))
+    return [exercise_id for exercise_id, ok in zip(exercise_ids, shipped) if not ok]
 
 
 def _hidden_fingerprints(exercise: Exercise) -> dict[str, str]:

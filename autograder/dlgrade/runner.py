@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,9 +187,21 @@ def run_tests(*, exercise: Exercise, session: StudentSession, include_hidden: bo
         "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:terminal",
         "-c", os.devnull, "--rootdir", str(exercise.folder), "-W", "ignore::DeprecationWarning",
     ]
-    code = pytest.main(args, plugins=[plugin])
+    _forget_test_modules(exercise.folder)
+    try:
+        code = pytest.main(args, plugins=[plugin])
+    finally:
+        _forget_test_modules(exercise.folder)
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the tests of {exercise.id} could not run (pytest exit code {int(code)})")
     if record_answers_to is not None and isinstance(plugin.reference_in_use, RecordingReference):
         plugin.reference_in_use.save(record_answers_to)
     return plugin.outcomes
+
+
+def _forget_test_modules(folder: Path) -> None:
+    """Every exercise's tests are modules named ``test_public``, ``test_hidden``, ``conftest`` (importlib mode,
+    rooted at the exercise's folder), and pytest reuses a module already imported under its name: forget them,
+    so that a second exercise graded in the same process runs its own tests and fixtures, not the first's."""
+    for name in {path.stem for path in folder.glob("*.py")}:
+        sys.modules.pop(name, None)

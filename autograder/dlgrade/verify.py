@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dlgrade.exercise import load_exercise
 from dlgrade.mutants import load_patches, write_patched
+from dlgrade.reference_weights import reference_files
 
 
 @dataclass
@@ -36,16 +37,6 @@ def _failed_tests(results: dict) -> set[str]:
     return {t["extra_data"]["test_id"].split("::")[-1] for t in results["tests"] if t["status"] != "passed"}
 
 
-def _reference_files(exercise) -> list[Path]:
-    """The trained reference files (weights) a full-marks submission includes; trained if not cached."""
-    if not exercise.reference_weights:
-        return []
-    from dlgrade.reference_weights import trained_reference
-
-    folder = trained_reference(exercise)
-    return [folder / name for name in exercise.reference_weights["files"]]
-
-
 def _with_files(notebook: Path, files: list[Path], folder: Path) -> Path:
     """A submission: the notebook alone, or a folder with the notebook and the given files."""
     if not files:
@@ -64,13 +55,13 @@ def verify_exercise(*, exercise_id: str, work_dir: Path, jobs: int = 1) -> list[
     ``jobs`` gradings run at once (each is its own grader and sandbox process); the checks keep their order.
     """
     exercise = load_exercise(exercise_id)
-    reference_files = _reference_files(exercise)
+    trained_files = reference_files(exercise)
 
     def grade(notebook: Path, label: str) -> dict:
         return grade_in_subprocess(notebook=notebook, exercise_id=exercise_id, out_dir=work_dir / label)
 
     def reference_check() -> Check:
-        ref = grade(_with_files(exercise.solution, reference_files, work_dir / "reference-submission"), "reference")
+        ref = grade(_with_files(exercise.solution, trained_files, work_dir / "reference-submission"), "reference")
         return Check(exercise_id, "reference", "full marks", ref["score"], ref["max_score"],
                      ref["score"] == ref["max_score"], ", ".join(sorted(_failed_tests(ref))))
 
@@ -80,7 +71,7 @@ def verify_exercise(*, exercise_id: str, work_dir: Path, jobs: int = 1) -> list[
 
     def patch_check(kind: str, patch) -> Check:
         notebook = write_patched(exercise=exercise, patch=patch, out_dir=work_dir / f"{kind}-{patch.name}")
-        notebook = _with_files(notebook, reference_files, notebook.parent)
+        notebook = _with_files(notebook, trained_files, notebook.parent)
         results = grade(notebook, f"{kind}-{patch.name}-results")
         failed = _failed_tests(results)
         if patch.must_fail:
