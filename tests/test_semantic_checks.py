@@ -94,16 +94,18 @@ def test_settings_read_when_the_schedule_has_no_config():
     assert_optimizer(summary, "Adam", words="Adam, beta_1 0.8", beta_1=0.8, epsilon=1e-9)
     assert summary["learning_rates"][:2] == pytest.approx([0.01, 0.005])
 
-@pytest.mark.parametrize("metric", ["accuracy", "acc", keras.metrics.Accuracy(), "categorical_accuracy",
+@pytest.mark.parametrize("metric", ["accuracy", "acc", "categorical_accuracy", keras.metrics.CategoricalAccuracy(),
                                     keras.metrics.CategoricalAccuracy])
 def test_accuracy_in_every_form(metric):
     assert_metric(compiled("categorical_crossentropy", metrics=[metric]), {"accuracy", "categorical_accuracy"},
                   words="accuracy")
 
 
-def test_a_missing_metric_fails():
+@pytest.mark.parametrize("metric", ["mae", keras.metrics.Accuracy()], ids=["another", "exact-match"])
+def test_a_missing_metric_fails(metric):
     with pytest.raises(AssertionError, match="accuracy"):
-        assert_metric(compiled("categorical_crossentropy", metrics=["mae"]), {"accuracy"}, words="accuracy")
+        assert_metric(compiled("categorical_crossentropy", metrics=[metric]), {"accuracy", "categorical_accuracy"},
+                      words="accuracy")
 
 
 def build(style):

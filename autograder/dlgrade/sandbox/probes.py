@@ -120,8 +120,10 @@ def _snake(name: str) -> str:
 
 
 def canonical_metric(metric) -> str:
-    """A metric's canonical name: ``"acc"``, ``"accuracy"`` and ``keras.metrics.Accuracy()`` are
-    ``accuracy``; ``"categorical_accuracy"``, the function and the class are ``categorical_accuracy``."""
+    """A metric's canonical name: ``"acc"`` and ``"accuracy"`` are ``accuracy`` (Keras picks categorical,
+    sparse or binary accuracy from the targets), while ``keras.metrics.Accuracy`` and the function
+    ``keras.metrics.accuracy`` count exact matches; ``"categorical_accuracy"``, the function and the class
+    are ``categorical_accuracy``."""
     import keras
 
     if isinstance(metric, str):
@@ -131,10 +133,11 @@ def canonical_metric(metric) -> str:
             metric = keras.metrics.get(metric)
         except Exception:
             return f"custom:{metric[:40]}"
-    if isinstance(metric, type):
-        return _snake(metric.__name__)
-    if isinstance(metric, keras.metrics.Metric):
-        return _snake(type(metric).__name__)
+    cls = metric if isinstance(metric, type) else type(metric)
+    if issubclass(cls, keras.metrics.Accuracy) or metric is getattr(keras.metrics, "accuracy", None):
+        return "exact_match_accuracy"  # Accuracy() compares y_pred == y_true: not accuracy on probabilities
+    if isinstance(metric, type) or isinstance(metric, keras.metrics.Metric):
+        return _snake(cls.__name__)
     return getattr(metric, "__name__", None) or f"custom:{type(metric).__name__}"
 
 
