@@ -4,7 +4,7 @@ grader's held-out sentence pairs (measurements in exercise.toml)."""
 import numpy as np
 import pytest
 
-from dlgrade.checks import as_array, assert_close, submitted_weights
+from dlgrade.checks import as_array, assert_close, assert_learning_rates, assert_optimizer, submitted_weights
 
 WEIGHTS = "translator.weights.h5"
 # Teacher-forced token accuracy on the 1,200 held-out pairs: the reference reaches 0.998-1.000 over 3 seeds
@@ -129,16 +129,28 @@ def test_transformer_logits(student_tiny, reference_tiny, pairs, encode, same_we
                  what="transformer((inp, tar), training=False) logits")
 
 
+def compiled_with(student, optimizer) -> dict:
+    """What compile records of an optimizer made by the student's code (class, settings, learning rate at the
+    probe steps), read from a one-layer model compiled with it in the sandbox."""
+    keras = student.keras
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=optimizer, loss="mse")
+    return model.describe()["compiled"]
+
+
 def test_learning_rate_schedule(student, reference):
-    """CustomSchedule(64, warmup_steps=40): the warm-up then 1/sqrt(step) values; make_optimizer's Adam settings"""
+    """CustomSchedule(64, warmup_steps=40): warm-up then 1/sqrt(step); make_optimizer: Adam on it (0.9, 0.98, 1e-9)"""
+    from dlgrade.sandbox.probes import learning_rates
+
     steps = np.array([1, 5, 20, 39, 40, 41, 100, 1000, 4000], np.int64)
     expected = np.asarray(reference.live("CustomSchedule", 64, warmup_steps=40)(steps))
     got = as_array(student.CustomSchedule(64, warmup_steps=40)(steps), what="CustomSchedule(64, 40)(steps)")
     assert_close(got.reshape(-1), expected, rtol=1e-5, atol=1e-9, what=f"learning rates at steps {steps.tolist()}")
-    optimizer = student.make_optimizer(64, warmup_steps=40)
-    settings = {name: float(as_array(getattr(optimizer, name), what=name)) for name in ("beta_1", "beta_2", "epsilon")}
-    assert np.allclose([settings["beta_1"], settings["beta_2"], settings["epsilon"]], [0.9, 0.98, 1e-9], rtol=1e-6), (
-        f"make_optimizer: Adam with {settings}; the notes use beta_1 0.9, beta_2 0.98, epsilon 1e-9")
+    what, words = "make_optimizer(64, warmup_steps=40)", "Adam with beta_1 0.9, beta_2 0.98 and epsilon 1e-9"
+    compiled = compiled_with(student, student.make_optimizer(64, warmup_steps=40))
+    assert_optimizer(compiled, "Adam", words=words, what=what, beta_1=0.9, beta_2=0.98, epsilon=1e-9)
+    assert_learning_rates(compiled, learning_rates(reference.live("make_optimizer", 64, warmup_steps=40)),
+                          words="Adam's learning rate is CustomSchedule(d_model, warmup_steps)", what=what)
 
 
 @pytest.mark.points(3)
