@@ -41,6 +41,14 @@ def test_categorical_cross_entropy_in_every_form(loss):
     assert_loss(compiled(loss), "categorical_crossentropy", words="categorical cross-entropy")
 
 
+def test_huber_needs_its_linear_part_and_delta():
+    assert_loss(compiled(keras.losses.Huber()), "huber", words="the Huber loss")
+    half_squares = lambda y, p: keras.ops.mean(0.5 * (y - p) ** 2, axis=-1)  # noqa: E731 (Huber below 1 only)
+    for loss in (half_squares, keras.losses.Huber(delta=2.0)):
+        with pytest.raises(AssertionError, match="errors from 0.1 to 6"):
+            assert_loss(compiled(loss), "huber", words="the Huber loss")
+
+
 def test_from_logits_changes_the_loss():
     with pytest.raises(AssertionError):
         assert_loss(compiled(keras.losses.CategoricalCrossentropy(from_logits=True)), "categorical_crossentropy",

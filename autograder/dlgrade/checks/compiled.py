@@ -28,9 +28,25 @@ def expected_loss_on_probe(loss) -> float:
     return value
 
 
+REGRESSION_LOSSES = ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh")
+
+
+def _regression_loss(loss) -> bool:
+    import keras
+
+    try:
+        function = keras.losses.get(loss) if isinstance(loss, (str, dict)) else loss
+        function = function() if isinstance(function, type) else function
+    except Exception:
+        return False
+    return getattr(getattr(function, "fn", function), "__name__", None) in REGRESSION_LOSSES
+
+
 def assert_loss(compiled: dict | None, expected, *, words: str, what: str = "your model",
                 rtol: float = 1e-5) -> None:
-    """The compiled loss computes ``expected`` (e.g. ``"categorical_crossentropy"``), however it was written."""
+    """The compiled loss computes ``expected`` (e.g. ``"categorical_crossentropy"``), however it was written:
+    equal values on the probe batch of one-hot targets and probabilities and, for a regression loss (squared,
+    absolute, Huber, log-cosh errors), on the regression batch with errors up to 6."""
     compiled = _compiled(compiled, what)
     want = expected_loss_on_probe(expected)
     got = compiled.get("loss_on_probe")
@@ -39,6 +55,15 @@ def assert_loss(compiled: dict | None, expected, *, words: str, what: str = "you
         raise AssertionError(
             f"{what}: the loss {compiled.get('loss')!r} does not compute {words}: on a probe batch of one-hot "
             f"targets and predicted probabilities it gives {shown}, {words} gives {want:.6g}")
+    if not _regression_loss(expected):
+        return  # cross-entropies are defined on probabilities only: the regression batch is outside their domain
+    want = probes.loss_on_probe(expected, regression=True)
+    got = compiled.get("loss_on_regression_probe")
+    if want is not None and (got is None or not np.isclose(got, want, rtol=rtol, atol=1e-7)):
+        shown = "no value" if got is None else f"{got:.6g}"
+        raise AssertionError(
+            f"{what}: the loss {compiled.get('loss')!r} does not compute {words}: on a probe batch with errors "
+            f"from 0.1 to 6 it gives {shown}, {words} gives {want:.6g}")
 
 
 def assert_optimizer(compiled: dict | None, kind: str, *, words: str, what: str = "your model",

@@ -115,5 +115,6 @@ def describe_compiled(model) -> dict | None:
         "learning_rates": probes.learning_rates(optimizer),
         "loss": _plain(loss_name),
         "loss_on_probe": probes.loss_on_probe(loss),
+        "loss_on_regression_probe": probes.loss_on_probe(loss, regression=True),
         "metrics": probes.metric_names(model),
     }

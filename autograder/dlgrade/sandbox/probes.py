@@ -24,6 +24,11 @@ ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "e
 PROBE_TRUE = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0]], dtype=np.float32)
 PROBE_PRED = np.array([[0.7, 0.2, 0.1], [0.3, 0.4, 0.3], [0.05, 0.15, 0.8], [0.6, 0.3, 0.1]], dtype=np.float32)
 
+# a regression batch whose errors range from 0.1 to 6, so losses that differ only for large errors (Huber's
+# linear part, its delta, log-cosh) differ here
+REGRESSION_TRUE = np.array([[0.0, 1.0], [2.0, -1.0], [5.0, 0.5], [-3.0, 4.0]], dtype=np.float32)
+REGRESSION_PRED = np.array([[0.1, 0.5], [-1.0, -1.3], [0.0, 0.4], [-0.5, -2.0]], dtype=np.float32)
+
 PROBE_STEPS = (0, 1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000, 100000)
 
 
@@ -79,18 +84,20 @@ def identify_activation(function) -> str:
     return "custom"
 
 
-def loss_on_probe(loss) -> float | None:
-    """The mean value of the loss (alias, dict config, class, instance or function) on the probe batch;
-    None when there is none, several (one per output) or it fails on the probe."""
+def loss_on_probe(loss, *, regression: bool = False) -> float | None:
+    """The mean value of the loss (alias, dict config, class, instance or function) on the probe batch of
+    one-hot targets and probabilities (or, with ``regression``, on the regression batch); None when there
+    is none, several (one per output) or it fails or is not finite on the probe."""
     import keras
 
     if loss is None or isinstance(loss, (list, tuple)) or (isinstance(loss, dict) and "class_name" not in loss):
         return None
+    y_true, y_pred = (REGRESSION_TRUE, REGRESSION_PRED) if regression else (PROBE_TRUE, PROBE_PRED)
     try:
         function = keras.losses.get(loss) if isinstance(loss, (str, dict)) else loss
         if isinstance(function, type):
             function = function()
-        return _finite(float(np.mean(_numpy(function(PROBE_TRUE, PROBE_PRED)))))
+        return _finite(float(np.mean(_numpy(function(y_true, y_pred)))))
     except Exception:
         return None
 
