@@ -41,6 +41,8 @@ def canonical_layers(summary: dict) -> list[dict]:
                              "output_shape": layer.get("output_shape"), "params": 0, "trainable_params": 0})
             continue
         entry = dict(layer)
+        if "activation" not in entry and isinstance((layer.get("config") or {}).get("activation"), str):
+            entry["activation"] = layer["config"]["activation"]  # a summary made before activations were probed
         if entry.get("activation") is None:
             entry.pop("activation", None)
         sequence.append(entry)
