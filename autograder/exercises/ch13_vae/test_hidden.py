@@ -40,6 +40,31 @@ def load_submitted(student, reference):
     return decoder, ours
 
 
+def test_encoder_and_decoder_compute_the_reference_outputs(student, reference, digits):
+    """with the grader's weights, build_encoder() and build_decoder() compute the reference's outputs (inference mode)"""
+    # The 1-D arrays (biases, batch-normalization scales, offsets and moving statistics) are shifted away from
+    # their initial values, so that the order of ReLU and BatchNormalization changes the outputs.
+    rng = np.random.default_rng(1313)
+    probes = {"build_encoder": (digits[:16], "16 digits"),
+              "build_decoder": (rng.normal(0, 1.5, (16, 2)).astype(np.float32), "16 latent points")}
+    for build, (inputs, what) in probes.items():
+        ours = reference.live(build)
+        arrays = [w + rng.uniform(0.2, 0.6, w.shape).astype(w.dtype) if w.ndim == 1 else w
+                  for w in (np.asarray(w) for w in ours.get_weights())]
+        ours.set_weights(arrays)
+        theirs = getattr(student, build)()
+        inject(theirs, arrays, f"{build}()")
+        outputs, expected = theirs(inputs, training=False), ours(inputs, training=False)
+        if build == "build_encoder":  # [z_mean, z_log_var]
+            got, expected = as_arrays(outputs, what=f"{build}() on {what}"), [np.asarray(t) for t in expected]
+        else:
+            got, expected = [as_array(outputs, what=f"{build}() on {what}")], [np.asarray(expected)]
+        for g, e in zip(got, expected):
+            assert_close(g, e, rtol=1e-4, atol=1e-5,
+                         what=f"{build}() with the grader's weights on {what} (training=False): Part 4's layers in "
+                              "that order, each Conv2D or Dense followed by ReLU, then BatchNormalization")
+
+
 @pytest.mark.points(2)
 def test_train_step_matches_the_reference(student, reference, digits):
     """VAE.train_step on 32 digits (epsilon_sigma 0, from the grader's weights) changes the weights as the reference's does"""
