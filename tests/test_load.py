@@ -37,8 +37,11 @@ def nap(seconds):
 
 @contextlib.contextmanager
 def cpu_hogs(count: int = 3 * CORES):
-    """``count`` busy processes (6 on the 2-core machine), killed however the block ends."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    """``count`` busy processes (6 on the 2-core machine), killed however the block ends. Each in a session of
+    its own: with the kernel's autogroup scheduling (on by default) the CPU is shared between sessions first, so
+    hogs in the test's one session would take no more than one share from the sandbox (its own session)."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+            for _ in range(count)]
     try:
         yield
     finally:
