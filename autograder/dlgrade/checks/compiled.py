@@ -32,11 +32,8 @@ REGRESSION_LOSSES = ("mean_squared_error", "mean_absolute_error", "huber", "log_
 
 
 def _regression_loss(loss) -> bool:
-    import keras
-
     try:
-        function = keras.losses.get(loss) if isinstance(loss, (str, dict)) else loss
-        function = function() if isinstance(function, type) else function
+        function = probes.resolve_loss(loss)
     except Exception:
         return False
     return getattr(getattr(function, "fn", function), "__name__", None) in REGRESSION_LOSSES

@@ -37,16 +37,10 @@ def _shape(tensor) -> list | None:
 
 def _activation_of(layer) -> tuple[str | None, str | None]:
     """(activation of a layer that has one, what an activation-only layer computes), each a canonical name."""
-    import keras
-
     if isinstance(layer, probes.activation_layer_classes()):
         return None, probes.identify_activation(layer)
-    function = getattr(layer, "activation", None)
-    if callable(function) and not isinstance(function, keras.layers.Layer):
-        return probes.identify_activation(function), None
-    if isinstance(function, keras.layers.Layer):  # activation=keras.layers.ReLU() is allowed too
-        return probes.identify_activation(function), None
-    return None, None
+    function = getattr(layer, "activation", None)  # a function, or a layer such as keras.layers.ReLU()
+    return (probes.identify_activation(function) if callable(function) else None), None
 
 
 def _layer_summary(layer) -> dict:

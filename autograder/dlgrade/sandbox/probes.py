@@ -9,6 +9,7 @@ for the reference and the expected values, on the trusted side).
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -51,6 +52,7 @@ def activation_layer_classes() -> tuple[type, ...]:
     return tuple(getattr(keras.layers, name) for name in names if hasattr(keras.layers, name))
 
 
+@functools.cache  # a constant of the installed Keras: computed once, not once per layer described
 def _reference_outputs() -> dict[str, np.ndarray]:
     import keras
 
@@ -88,18 +90,21 @@ def loss_on_probe(loss, *, regression: bool = False) -> float | None:
     """The mean value of the loss (alias, dict config, class, instance or function) on the probe batch of
     one-hot targets and probabilities (or, with ``regression``, on the regression batch); None when there
     is none, several (one per output) or it fails or is not finite on the probe."""
-    import keras
-
     if loss is None or isinstance(loss, (list, tuple)) or (isinstance(loss, dict) and "class_name" not in loss):
         return None
     y_true, y_pred = (REGRESSION_TRUE, REGRESSION_PRED) if regression else (PROBE_TRUE, PROBE_PRED)
     try:
-        function = keras.losses.get(loss) if isinstance(loss, (str, dict)) else loss
-        if isinstance(function, type):
-            function = function()
-        return _finite(float(np.mean(_numpy(function(y_true, y_pred)))))
+        return _finite(float(np.mean(_numpy(resolve_loss(loss)(y_true, y_pred)))))
     except Exception:
         return None
+
+
+def resolve_loss(loss):
+    """The callable a loss given as an alias, dict config, class, instance or function stands for."""
+    import keras
+
+    function = keras.losses.get(loss) if isinstance(loss, (str, dict)) else loss
+    return function() if isinstance(function, type) else function
 
 
 def learning_rates(optimizer) -> list[float | None]:
