@@ -37,6 +37,17 @@ def _failed_tests(results: dict) -> set[str]:
     return {t["extra_data"]["test_id"].split("::")[-1] for t in results["tests"] if t["status"] != "passed"}
 
 
+def _why(results: dict, names: set[str]) -> str:
+    """For each named test that did not pass: its outcome and the start of its message (what CI shows)."""
+    lines = []
+    for test in results["tests"]:
+        name = test["extra_data"]["test_id"].split("::")[-1]
+        if name in names:
+            message = " ".join(test.get("output", "").split())[:400]
+            lines.append(f"{name} ({test['extra_data'].get('outcome', test['status'])}): {message}")
+    return "; ".join(lines)
+
+
 def _with_files(notebook: Path, files: list[Path], folder: Path) -> Path:
     """A submission: the notebook alone, or a folder with the notebook and the given files."""
     if not files:
@@ -63,7 +74,7 @@ def verify_exercise(*, exercise_id: str, work_dir: Path, jobs: int = 1) -> list[
     def reference_check() -> Check:
         ref = grade(_with_files(exercise.solution, trained_files, work_dir / "reference-submission"), "reference")
         return Check(exercise_id, "reference", "full marks", ref["score"], ref["max_score"],
-                     ref["score"] == ref["max_score"], ", ".join(sorted(_failed_tests(ref))))
+                     ref["score"] == ref["max_score"], _why(ref, _failed_tests(ref)))
 
     def template_check() -> Check:
         tpl = grade(exercise.template, "template")
@@ -81,7 +92,7 @@ def verify_exercise(*, exercise_id: str, work_dir: Path, jobs: int = 1) -> list[
             expectation = "loses points"
         else:
             ok = results["score"] == results["max_score"]
-            detail = ", ".join(sorted(failed))
+            detail = _why(results, failed)
             expectation = "full marks"
         return Check(exercise_id, f"{kind[:-1]} {patch.name}", expectation, results["score"],
                      results["max_score"], ok, detail)
