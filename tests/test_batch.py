@@ -155,5 +155,8 @@ def test_regrade_all_or_one_student(tmp_path):
     assert "2 graded, 0 already in the gradebook" in run()
     assert "0 graded, 2 already in the gradebook" in run()
     assert "1 graded, 1 already in the gradebook" in run("--regrade-student", "student1")
+    unknown = subprocess.run([*command, "--regrade-student", "studnet1"], env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert unknown.returncode == 2 and "no student studnet1 in the gradebook; did you mean student1" in unknown.stderr
     assert "2 graded, 0 already in the gradebook" in run("--regrade")
     assert graded_count(tmp_path / "grades.sqlite") == 2

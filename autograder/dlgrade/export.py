@@ -27,10 +27,11 @@ FORMATS = {"dlgrade": None, "canvas": canvas_table, "moodle": moodle_table}
 
 
 def days_late(submitted_at: datetime, due: datetime | None) -> int:
-    """Whole days (rounded up) after the due date; 0 when on time or without a due date."""
+    """Whole days (rounded up) after the due date; 0 when on time or without a due date. A time without a zone
+    (as SQLite gives them back) is UTC."""
     if due is None:
         return 0
-    submitted = submitted_at if submitted_at.tzinfo else submitted_at.replace(tzinfo=timezone.utc)
+    submitted, due = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (submitted_at, due))
     return max(0, math.ceil((submitted - due).total_seconds() / 86400))
 
 
