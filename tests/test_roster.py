@@ -141,7 +141,8 @@ def test_cli_roster_import_and_export_format(tmp_path):
         record(session, student="s001", exercise="ch04_xor", content_hash="a", submitted_at=WHEN, results=results(16))
     done = dlgrade("export", "--gradebook", str(gradebook), str(tmp_path / "c.csv"), "--format", "canvas")
     assert done.returncode == 0 and "3 students written" in done.stdout
-    refused = dlgrade("export", "--gradebook", str(gradebook), str(tmp_path / "c.csv"), "--format", "moodle", "--detail")
+    refused = dlgrade("export", "--gradebook", str(gradebook), str(tmp_path / "c.csv"), "--format", "moodle",
+                      "--detail")
     assert refused.returncode == 2 and "--detail is for dlgrade's own format" in refused.stderr
 
 

@@ -77,7 +77,8 @@ def main() -> None:
 @click.option("--allow-weaker-isolation", is_flag=True,
               help="grade even where the kernel refuses part of the sandbox (results.json says what was applied)")
 @click.option("--submitted-at", "submitted_at", metavar="TIME",
-              help="with --gradebook: the submission time of every submission found (ISO 8601, e.g. 2026-12-01T10:30-08:00)")
+              help="with --gradebook: the submission time of every submission found "
+              "(ISO 8601, e.g. 2026-12-01T10:30-08:00)")
 @click.option("--times", "times_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="with --gradebook: a CSV of student,time rows (replacing other times for those students)")
 @click.option("--times-from-mtime", is_flag=True,
@@ -125,7 +126,8 @@ def _given_times(*, submitted_at: str | None, times_csv: Path | None, times_from
     try:
         return {"submitted_at": parse_time(submitted_at) if submitted_at else None,
                 "times": read_times_csv(times_csv) if times_csv else None,
-                "times_source": f"times CSV {times_csv.name}" if times_csv else "", "times_from_mtime": times_from_mtime}
+                "times_source": f"times CSV {times_csv.name}" if times_csv else "",
+                "times_from_mtime": times_from_mtime}
     except ValueError as error:
         raise click.UsageError(str(error)) from None
 

@@ -266,5 +266,6 @@ def collect_submissions(*, paths: list[Path], exercise: Exercise, scratch: Path,
         found.update((item.student, item) for item in items)
     if times_from_mtime:
         found = {student: item if item.submitted_at else dataclasses.replace(
-            item, submitted_at=item.modified_at, time_source="file modification time") for student, item in found.items()}
+            item, submitted_at=item.modified_at, time_source="file modification time")
+            for student, item in found.items()}
     return sorted(found.values(), key=lambda item: item.student)

@@ -117,7 +117,8 @@ def _allow_unknown_times(engine) -> None:
         connection.exec_driver_sql("PRAGMA legacy_alter_table=ON")
         connection.exec_driver_sql("ALTER TABLE submissions RENAME TO submissions_with_required_times")
         Submission.__table__.create(connection)
-        connection.exec_driver_sql(f"INSERT INTO submissions ({names}) SELECT {names} FROM submissions_with_required_times")
+        connection.exec_driver_sql(
+            f"INSERT INTO submissions ({names}) SELECT {names} FROM submissions_with_required_times")
         connection.exec_driver_sql("DROP TABLE submissions_with_required_times")
         connection.exec_driver_sql("PRAGMA legacy_alter_table=OFF")
 
