@@ -148,3 +148,16 @@ def test_cli_roster_import_and_export_format(tmp_path):
 
 def dlgrade(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dlgrade", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_a_grade_recorded_under_an_alias_before_the_roster_counts_for_the_rostered_student(tmp_path):
+    gradebook = tmp_path / "grades.sqlite"
+    with Session(open_gradebook(gradebook)) as session:
+        record(session, student="gs-ada@uni.edu", exercise="ch04_xor", content_hash="a", submitted_at=WHEN,
+               results=results(11))
+        (tmp_path / "students.csv").write_text(ROSTER)
+        import_roster(session, roster_csv=tmp_path / "students.csv")
+        assert known_student(session, "gs-ada@uni.edu") == "s001"
+    export_grades(gradebook=gradebook, out_csv=tmp_path / "grades.csv")
+    _, _, *rows = rows_of(tmp_path / "grades.csv")
+    assert [(row[0], row[4]) for row in rows] == [("s001", "11.0"), ("s002", "0.0"), ("s003", "0.0")]

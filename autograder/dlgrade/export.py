@@ -19,7 +19,7 @@ from dlgrade.exercise import LatePolicy, load_exercise
 from dlgrade.gradebook import Override, Student, Submission, latest_submissions, open_gradebook
 from dlgrade.lms import canvas_table, moodle_table
 from dlgrade.overrides import latest_overrides
-from dlgrade.roster import roster
+from dlgrade.roster import resolve, roster
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 POINTS_POSSIBLE = "Points Possible"
@@ -78,7 +78,10 @@ def _due(override: Override | None, policy: LatePolicy) -> datetime | None:
 def collect_grades(session: Session) -> Gradebook:
     """Every rostered or graded student's grade for every graded exercise; a rostered student without a
     submission is missing (0 points) unless an override gives points."""
-    submissions = {(s.student_id, s.exercise_id): s for s in latest_submissions(session)}
+    submissions = {}  # graded under an alias before the roster named it: the roster's student, latest counts
+    for submission in sorted(latest_submissions(session), key=lambda s: (s.submitted_at or s.graded_at, s.id)):
+        owner = resolve(session, submission.student_id) or submission.student_id
+        submissions[(owner, submission.exercise_id)] = submission
     overrides = latest_overrides(session)
     exercises = sorted({exercise for _, exercise in submissions})
     points = {e: max(s.max_score for (_, x), s in submissions.items() if x == e) for e in exercises}

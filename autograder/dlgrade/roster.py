@@ -80,10 +80,11 @@ def roster(session: Session) -> list[Student]:
 
 
 def resolve(session: Session, name: str) -> str | None:
-    """The student id that ``name`` stands for (an id, an e-mail or an alias), or None."""
-    if session.get(Student, name) is not None:
+    """The student id that ``name`` stands for (a roster id, an e-mail or an alias, else a name graded before
+    any roster named it), or None."""
+    student, alias = session.get(Student, name), session.get(Alias, name)
+    if student is not None and (student.rostered or alias is None):
         return name
-    alias = session.get(Alias, name)
     return None if alias is None else alias.student_id
 
 
