@@ -176,6 +176,12 @@ def test_times_keep_their_utc_offset(value):
     assert parse_time(value) == datetime(2026, 3, 1, 18, 22, 32, 365935, tzinfo=timezone.utc)
 
 
+def test_a_time_typed_by_hand_may_leave_out_the_seconds():
+    assert parse_time("2026-12-03T09:00+01:00") == datetime(2026, 12, 3, 8, tzinfo=timezone.utc)
+    with pytest.raises(ValueError):
+        parse_time("2026-12-03T09:00.5")
+
+
 @pytest.mark.parametrize("value", ["2026-03-01", "2026-13-01 10:00:00", "2026-03-01 10:00:00 PST", "1 March"])
 def test_times_that_cannot_be_read_are_refused(value):
     with pytest.raises(ValueError):

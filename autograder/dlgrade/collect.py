@@ -37,8 +37,8 @@ MAX_CLASS_ENTRIES = 100_000
 MAX_TIMESTAMP_BYTES = 1024
 MAX_ID_CHARS = 200
 TIME_EXAMPLE = "e.g. 2026-12-01 10:30:00.000000 UTC or 2026-12-01 10:30:00 -08:00"
-_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?",
-                   re.ASCII)
+_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*"
+                   r"(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def student_id(name: object) -> str:
 
 def parse_time(value: object) -> datetime:
     """A submission time, in UTC, from a datetime (what PyYAML gives) or text: ISO 8601, nbgrader's
-    ``2026-12-01 10:30:00.000000 UTC``, Gradescope's ``2026-03-01 10:22:32.365935000 -08:00`` (or ``-0800``).
+    ``2026-12-01 10:30:00.000000 UTC`` (seconds optional), Gradescope's ``2026-03-01 10:22:32.365935000 -08:00`` (or ``-0800``).
     A time without a zone is UTC. Raises ValueError for anything else."""
     if isinstance(value, datetime):
         moment = value
@@ -73,8 +73,8 @@ def parse_time(value: object) -> datetime:
         match = _TIME.fullmatch(str(value).strip())
         if match is None:
             raise ValueError(f"'{printable(str(value), limit=60)}' is not a time")
-        day, clock, fraction, zone = match.groups()
-        moment = datetime.fromisoformat(f"{day}T{clock}.{(fraction or '')[:6]:0<6}")
+        day, clock, seconds, fraction, zone = match.groups()
+        moment = datetime.fromisoformat(f"{day}T{clock}:{seconds or '00'}.{(fraction or '')[:6]:0<6}")
         if zone and zone[0] in "+-":
             digits = zone[1:].replace(":", "")
             offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
