@@ -11,7 +11,7 @@ A grading with checks not judged (the grader was overloaded) is recorded, listed
 A collected name that the roster knows as an e-mail or alias is recorded under the student's roster id; one the
 roster lacks (when there is a roster) is graded under its own name and listed. Times the instructor gives
 (``submitted_at`` for everyone, ``times`` by student) replace the collected ones and are recorded with their
-source."""
+source, in the gradebook and in the student's results.json (``extra_data``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -78,7 +78,11 @@ class _Runner:
             self.running.discard(process)
         if process.returncode != 0:
             raise RuntimeError(f"grader exit code {process.returncode}: {stderr.strip()[-500:]}")
-        return json.loads((out_dir / "results.json").read_text())
+        results = json.loads((out_dir / "results.json").read_text())
+        results["extra_data"]["submitted_at"] = item.submitted_at and item.submitted_at.isoformat()
+        results["extra_data"]["time_source"] = item.time_source or "none: on time"
+        (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+        return results
 
     def stop(self) -> None:
         with self.lock:
