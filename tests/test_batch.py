@@ -104,6 +104,7 @@ def test_killed_batch_resumes_and_keeps_one_result_per_submission(class_folder, 
                     "--detail"], check=True, capture_output=True)
     with open(csv_path) as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert float(rows.pop("Points Possible")["ch04_xor"]) == 16
     assert {student: float(row["ch04_xor"]) for student, row in rows.items()} == scores
     for student, row in rows.items():
         results = json.loads((out / student / "results.json").read_text())
@@ -153,7 +154,14 @@ def test_regrade_all_or_one_student(tmp_path):
         return done.stdout
 
     assert "2 graded, 0 already in the gradebook" in run()
+    extra = json.loads((tmp_path / "out" / "student0" / "results.json").read_text())["extra_data"]
+    assert (extra["submitted_at"], extra["time_source"]) == (None, "none: on time")  # a plain folder: no mtimes
     assert "0 graded, 2 already in the gradebook" in run()
     assert "1 graded, 1 already in the gradebook" in run("--regrade-student", "student1")
-    assert "2 graded, 0 already in the gradebook" in run("--regrade")
+    unknown = subprocess.run([*command, "--regrade-student", "studnet1"], env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert unknown.returncode == 2 and "no student studnet1 in the gradebook; did you mean student1" in unknown.stderr
+    assert "2 graded, 0 already in the gradebook" in run("--regrade", "--submitted-at", "2026-12-03T09:00+01:00")
+    extra = json.loads((tmp_path / "out" / "student1" / "results.json").read_text())["extra_data"]
+    assert (extra["submitted_at"], extra["time_source"]) == ("2026-12-03T08:00:00+00:00", "--submitted-at")
     assert graded_count(tmp_path / "grades.sqlite") == 2

@@ -1,6 +1,7 @@
 """Finding submissions in the layouts instructors hand over, hostile folders included (no grading needed)."""
 import dataclasses
 import hashlib
+import os
 import shutil
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from hostile_class import deep_tree, fifo, many_files, remove_deep_tree, sparse_file, undecodable_folder
 
-from dlgrade.collect import MAX_ID_CHARS, collect_submissions, parse_time, student_id
+from dlgrade.collect import MAX_ID_CHARS, collect_submissions, parse_time, read_times_csv, student_id, with_times
 from dlgrade import collect, scan
 from dlgrade.exercise import load_exercise
 from dlgrade.scan import MAX_DEPTH, MAX_ENTRIES
@@ -175,6 +176,12 @@ def test_times_keep_their_utc_offset(value):
     assert parse_time(value) == datetime(2026, 3, 1, 18, 22, 32, 365935, tzinfo=timezone.utc)
 
 
+def test_a_time_typed_by_hand_may_leave_out_the_seconds():
+    assert parse_time("2026-12-03T09:00+01:00") == datetime(2026, 12, 3, 8, tzinfo=timezone.utc)
+    with pytest.raises(ValueError):
+        parse_time("2026-12-03T09:00.5")
+
+
 @pytest.mark.parametrize("value", ["2026-03-01", "2026-13-01 10:00:00", "2026-03-01 10:00:00 PST", "1 March"])
 def test_times_that_cannot_be_read_are_refused(value):
     with pytest.raises(ValueError):
@@ -230,3 +237,55 @@ def test_a_class_folder_past_the_entry_cap_is_refused_as_a_whole(tmp_path, monke
     monkeypatch.setattr(collect, "MAX_CLASS_ENTRIES", 2)
     with pytest.raises(ValueError, match="holds more than 2 entries; grade the class in several folders"):
         found(tmp_path, tmp_path / "class")
+
+
+def test_a_plain_folder_has_no_time_and_a_copy_does_not_make_it_late(tmp_path):
+    notebook = notebook_in(tmp_path / "class" / "ada")
+    copied = datetime(2027, 1, 5, tzinfo=timezone.utc).timestamp()  # `cp` weeks after the deadline
+    os.utime(notebook, (copied, copied))
+    ada = found(tmp_path, tmp_path / "class")["ada"]
+    assert (ada.submitted_at, ada.time_source) == (None, None)
+    from_mtime = collect_submissions(paths=[tmp_path / "class"], exercise=EXERCISE, scratch=tmp_path,
+                                     times_from_mtime=True)[0]
+    assert from_mtime.submitted_at == datetime(2027, 1, 5, tzinfo=timezone.utc)
+    assert from_mtime.time_source == "file modification time"
+
+
+def test_layout_times_name_their_source_and_gradescope_keeps_its_offset(tmp_path):
+    submitted = tmp_path / "submitted"
+    notebook_in(submitted / "ada" / "ch04_xor")
+    (submitted / "ada" / "ch04_xor" / "timestamp.txt").write_text("2026-12-01 10:30:00.000000 UTC")
+    notebook_in(submitted / "bob" / "ch04_xor")
+    export = tmp_path / "export"
+    notebook_in(export / "submission_1")
+    (export / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :email: cy@uni.edu\n  :created_at: 2026-12-01 10:22:32.365935000 -08:00\n")
+    submissions = found(tmp_path, submitted, export)
+    assert submissions["ada"].time_source == "nbgrader timestamp.txt"
+    assert (submissions["bob"].submitted_at, submissions["bob"].time_source) == (None, None)
+    assert submissions["cy@uni.edu"].time_source == "Gradescope :created_at 2026-12-01T10:22:32.365935-08:00"
+    assert submissions["cy@uni.edu"].submitted_at == datetime(2026, 12, 1, 18, 22, 32, 365935, tzinfo=timezone.utc)
+
+
+def test_times_csv_replaces_collected_times(tmp_path):
+    times_csv = tmp_path / "times.csv"
+    times_csv.write_text("student,time\nada,2026-12-02T09:00:00+01:00\nbob@uni.edu,2026-12-03 10:00:00 UTC\n")
+    times = read_times_csv(times_csv)
+    assert times == {"ada": datetime(2026, 12, 2, 8, tzinfo=timezone.utc),
+                     "bob@uni.edu": datetime(2026, 12, 3, 10, tzinfo=timezone.utc)}
+    notebook_in(tmp_path / "class" / "ada")
+    notebook_in(tmp_path / "class" / "cy")
+    given = {item.student: item for item in with_times(list(found(tmp_path, tmp_path / "class").values()),
+                                                       times=times, source="times CSV times.csv")}
+    assert (given["ada"].submitted_at, given["ada"].time_source) == (times["ada"], "times CSV times.csv")
+    assert (given["cy"].submitted_at, given["cy"].time_source) == (None, None)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("ada,2026-12-02T09:00:00,extra\n", "times.csv:1: expected two cells"),
+    ("student,time\nada,yesterday\n", "times.csv:2: 'yesterday' is not a time"),
+])
+def test_a_times_csv_that_cannot_be_read_names_the_line(tmp_path, content, message):
+    (tmp_path / "times.csv").write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_times_csv(tmp_path / "times.csv")

@@ -6,9 +6,15 @@ A submission collected with a problem (files over the bounds, an unreadable time
 ``dlgrade grade --problem MESSAGE``: every test fails with the message, no sandbox starts, nothing of the
 submission is read, and the student is recorded with 0 out of the exercise's maximum. Each student's results
 go to their own folder, ``out_root/safe_name(id)``, which is distinct for distinct ids and inside out_root.
-A grading with checks not judged (the grader was overloaded) is recorded, listed, and graded again by the next run."""
+A grading with checks not judged (the grader was overloaded) is recorded, listed, and graded again by the next run.
+
+A collected name that the roster knows as an e-mail or alias is recorded under the student's roster id; one the
+roster lacks (when there is a roster) is graded under its own name and listed. Times the instructor gives
+(``submitted_at`` for everyone, ``times`` by student) replace the collected ones and are recorded with their
+source, in the gradebook and in the student's results.json (``extra_data``)."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,15 +26,17 @@ import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
-from dlgrade.collect import FoundSubmission, collect_submissions
+from dlgrade.collect import FoundSubmission, collect_submissions, with_times
 from dlgrade.exercise import load_exercise
 from dlgrade.grade import ensure_reference_answers
 from dlgrade.gradebook import is_graded, open_gradebook, record
+from dlgrade.roster import closest, known_student, resolve, roster
 
 MAX_SLUG_CHARS = 80
 
@@ -41,6 +49,7 @@ class BatchSummary:
     failed: dict[str, str] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     not_judged: dict[str, float] = field(default_factory=dict)  # student -> points not judged, to regrade
+    not_on_roster: dict[str, list[str]] = field(default_factory=dict)  # student -> closest roster names
     interrupted: bool = False
 
 
@@ -69,7 +78,11 @@ class _Runner:
             self.running.discard(process)
         if process.returncode != 0:
             raise RuntimeError(f"grader exit code {process.returncode}: {stderr.strip()[-500:]}")
-        return json.loads((out_dir / "results.json").read_text())
+        results = json.loads((out_dir / "results.json").read_text())
+        results["extra_data"]["submitted_at"] = item.submitted_at and item.submitted_at.isoformat()
+        results["extra_data"]["time_source"] = item.time_source or "none: on time"
+        (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+        return results
 
     def stop(self) -> None:
         with self.lock:
@@ -100,16 +113,47 @@ def student_folder(*, out_root: Path, student: str) -> Path:
     return folder
 
 
+def _on_roster(session: Session, found: list[FoundSubmission], summary: BatchSummary) -> list[FoundSubmission]:
+    """Collected names replaced by roster ids; names the roster lacks listed in the summary."""
+    has_roster = bool(roster(session))
+    placed = []
+    for item in found:
+        student = resolve(session, item.student)
+        if student is None and has_roster:
+            summary.not_on_roster[item.student] = closest(session, item.student)
+        placed.append(item if student in (None, item.student) else dataclasses.replace(item, student=student))
+    return placed
+
+
+def _given_times(session: Session, found: list[FoundSubmission], *, submitted_at: datetime | None,
+                 times: dict[str, datetime] | None, times_source: str) -> list[FoundSubmission]:
+    """The instructor's times in place of the collected ones; a name in ``times`` that is neither collected
+    nor in the gradebook raises UnknownStudent."""
+    if submitted_at is not None:
+        found = with_times(found, times={item.student: submitted_at for item in found}, source="--submitted-at")
+    if times:
+        collected = tuple(item.student for item in found)
+        by_student = {known_student(session, name, also=collected): moment for name, moment in times.items()}
+        found = with_times(found, times=by_student, source=times_source)
+    return found
+
+
 def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_root: Path, jobs: int = 1,
                 regrade: bool = False, regrade_student: str | None = None, extra_args: list[str] = (),
-                show_progress: bool = True) -> BatchSummary:
+                show_progress: bool = True, times_from_mtime: bool = False, submitted_at: datetime | None = None,
+                times: dict[str, datetime] | None = None, times_source: str = "times CSV") -> BatchSummary:
     """Grade every submission under ``paths`` with ``jobs`` in parallel, recording each in ``gradebook``."""
     exercise = load_exercise(exercise_id)
     ensure_reference_answers(exercise)
     summary = BatchSummary()
     engine = open_gradebook(gradebook)
     with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as scratch, Session(engine) as session:
-        found = collect_submissions(paths=paths, exercise=exercise, scratch=Path(scratch))
+        found = collect_submissions(paths=paths, exercise=exercise, scratch=Path(scratch),
+                                    times_from_mtime=times_from_mtime)
+        found = _on_roster(session, found, summary)
+        found = _given_times(session, found, submitted_at=submitted_at, times=times, times_source=times_source)
+        if regrade_student is not None:
+            regrade_student = known_student(session, regrade_student, also=tuple(item.student for item in found))
         summary.found = len(found)
         todo = []
         for item in found:
@@ -137,7 +181,8 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                             summary.failed[item.student] = str(error)
                         else:
                             record(session, student=item.student, exercise=exercise_id,
-                                   content_hash=item.content_hash, submitted_at=item.submitted_at, results=results)
+                                   content_hash=item.content_hash, submitted_at=item.submitted_at, results=results,
+                                   time_source=item.time_source)
                             summary.graded.append(item.student)
                             if item.problem:
                                 summary.problems[item.student] = item.problem

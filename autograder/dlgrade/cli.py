@@ -76,11 +76,20 @@ def main() -> None:
 @click.option("--regrade-student", help="grade again this student only")
 @click.option("--allow-weaker-isolation", is_flag=True,
               help="grade even where the kernel refuses part of the sandbox (results.json says what was applied)")
+@click.option("--submitted-at", "submitted_at", metavar="TIME",
+              help="with --gradebook: the submission time of every submission found "
+              "(ISO 8601, e.g. 2026-12-01T10:30-08:00)")
+@click.option("--times", "times_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="with --gradebook: a CSV of student,time rows (replacing other times for those students)")
+@click.option("--times-from-mtime", is_flag=True,
+              help="with --gradebook: a submission without a time of its own gets its notebooks' modification time "
+              "(a copy changes it; by default such a submission is on time)")
 @click.option("--problem", hidden=True, help="fail every test with this message without reading the submission "
               "(a batch passes it for a submission it could not collect)")
 def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
           startup_timeout: float | None, gradebook: Path | None, jobs: int, regrade: bool,
-          regrade_student: str | None, allow_weaker_isolation: bool, problem: str | None) -> None:
+          regrade_student: str | None, allow_weaker_isolation: bool, submitted_at: str | None, times_csv: Path | None,
+          times_from_mtime: bool, problem: str | None) -> None:
     """Grade one submission (notebook or folder), or with --gradebook a whole class from PATHS."""
     from dlgrade.sandbox.spawn import IsolationUnavailable
 
@@ -89,10 +98,15 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
         if gradebook is not None:
             _grade_class(paths=list(paths), exercise_id=exercise_id, out_dir=out_dir, gradebook=gradebook, jobs=jobs,
                          regrade=regrade, regrade_student=regrade_student, public_only=public_only,
-                         overrides=overrides, allow_weaker_isolation=allow_weaker_isolation)
+                         overrides=overrides, allow_weaker_isolation=allow_weaker_isolation,
+                         times=_given_times(submitted_at=submitted_at, times_csv=times_csv,
+                                            times_from_mtime=times_from_mtime))
             return
         if len(paths) != 1:
             raise click.UsageError("several PATHS need --gradebook FILE (grading a class)")
+        if submitted_at or times_csv or times_from_mtime or regrade_student:
+            raise click.UsageError("--submitted-at, --times, --times-from-mtime and --regrade-student are for a "
+                                   "class (with --gradebook FILE)")
         from dlgrade.grade import grade_submission
 
         results = grade_submission(submission=paths[0], exercise=exercise_id, out_dir=out_dir,
@@ -105,8 +119,21 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
     print_results(results, console=Console(), title=f"{exercise_id}: {paths[0]}")
 
 
+def _given_times(*, submitted_at: str | None, times_csv: Path | None, times_from_mtime: bool) -> dict:
+    """grade_batch's time arguments from the command line; a time or CSV that cannot be read is a usage error."""
+    from dlgrade.collect import parse_time, read_times_csv
+
+    try:
+        return {"submitted_at": parse_time(submitted_at) if submitted_at else None,
+                "times": read_times_csv(times_csv) if times_csv else None,
+                "times_source": f"times CSV {times_csv.name}" if times_csv else "",
+                "times_from_mtime": times_from_mtime}
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
 def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regrade_student, public_only,
-                 overrides, allow_weaker_isolation) -> None:
+                 overrides, allow_weaker_isolation, times) -> None:
     from dlgrade.batch import grade_batch
 
     extra = ["--public-only"] if public_only else []
@@ -117,7 +144,7 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
     os.environ[DIE_WITH_PARENT] = "1"
     try:
         summary = grade_batch(paths=paths, exercise_id=exercise_id, gradebook=gradebook, out_root=out_dir,
-                              jobs=jobs, regrade=regrade, regrade_student=regrade_student, extra_args=extra)
+                              jobs=jobs, regrade=regrade, regrade_student=regrade_student, extra_args=extra, **times)
     except (ValueError, zipfile.BadZipFile) as error:
         raise click.ClickException(f"cannot read the submissions: {error}") from None
     console = Console()
@@ -134,6 +161,12 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
                       "run the same command again to regrade them:")
     for student, points in summary.not_judged.items():
         console.print(terminal_safe(f"  {student}: {points:g} points not judged"), markup=False, highlight=False)
+    if summary.not_on_roster:
+        console.print(f"{len(summary.not_on_roster)} not on the roster (graded under the name found; add them or "
+                      "an alias with `dlgrade roster import`):")
+    for student, near in summary.not_on_roster.items():
+        hint = f" (closest: {', '.join(near)})" if near else ""
+        console.print(terminal_safe(f"  {student}{hint}"), markup=False, highlight=False)
     if summary.interrupted:
         console.print("stopped: run the same command again to grade the rest")
         sys.exit(130)
@@ -142,13 +175,73 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
 @main.command()
 @click.option("--gradebook", type=click.Path(exists=True, path_type=Path), required=True)
 @click.argument("out_csv", type=click.Path(path_type=Path))
-@click.option("--detail", is_flag=True, help="add raw score, days late and one column per test")
-def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
-    """Write OUT_CSV: one row per student, one column per exercise (late penalties applied)."""
+@click.option("--detail", is_flag=True, help="add status, raw score, days late, the submission time and its source, "
+              "the override and one column per test")
+@click.option("--format", "format_", type=click.Choice(["dlgrade", "canvas", "moodle"]), default="dlgrade",
+              show_default=True, help="canvas or moodle: that LMS's gradebook-import CSV")
+def export(gradebook: Path, out_csv: Path, detail: bool, format_: str) -> None:
+    """Write OUT_CSV: one row per student (every rostered student; 0 for a missing submission), one column per
+    exercise (late penalties and overrides applied), a points-possible row."""
     from dlgrade.export import export_grades
 
-    count = export_grades(gradebook=gradebook, out_csv=out_csv, detail=detail)
+    try:
+        count = export_grades(gradebook=gradebook, out_csv=out_csv, detail=detail, format=format_)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     click.echo(f"{count} students written to {out_csv}")
+
+
+@main.group()
+def roster() -> None:
+    """The class roster in the gradebook."""
+
+
+@roster.command("import")
+@click.argument("students_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gradebook", type=click.Path(path_type=Path), required=True)
+def roster_import(students_csv: Path, gradebook: Path) -> None:
+    """Add or update the students of STUDENTS_CSV (columns id, name, email, lms_id, section, aliases)."""
+    from sqlalchemy.orm import Session
+
+    from dlgrade.gradebook import open_gradebook
+    from dlgrade.roster import import_roster
+
+    with Session(open_gradebook(gradebook)) as session:
+        try:
+            count = import_roster(session, roster_csv=students_csv)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"{count} students on the roster of {gradebook}")
+
+
+@main.command()
+@click.argument("student")
+@click.argument("exercise_id")
+@click.option("--gradebook", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--points", type=float, help="the score that counts, in place of the graded one")
+@click.option("--due", metavar="TIME", help="this student's own due date (an extension), e.g. 2026-12-08T23:59")
+@click.option("--note", required=True, help="why (kept in the gradebook with who and when)")
+def override(student: str, exercise_id: str, gradebook: Path, points: float | None, due: str | None,
+             note: str) -> None:
+    """Override STUDENT's score or due date for EXERCISE_ID (the latest override counts; all are kept)."""
+    from sqlalchemy.orm import Session
+
+    from dlgrade.collect import parse_time
+    from dlgrade.gradebook import open_gradebook
+    from dlgrade.overrides import set_override
+
+    with Session(open_gradebook(gradebook)) as session:
+        try:
+            row = set_override(session, student=student, exercise=exercise_id, note=note, points=points,
+                               due=parse_time(due) if due else None)
+        except KeyError as error:
+            raise click.UsageError(str(error.args[0])) from None
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        click.echo(terminal_safe(f"{row.student_id} {exercise_id}: points "
+                                 f"{'as graded' if row.points is None else f'{row.points:g}'}, due "
+                                 f"{'as the exercise' if row.due is None else row.due.isoformat()} "
+                                 f"(by {row.by}: {row.note})"))
 
 
 @main.command()

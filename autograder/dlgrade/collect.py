@@ -4,8 +4,10 @@ Accepted, per PATH: a notebook; a folder holding one student's notebook (the fol
 a folder of such student folders; nbgrader's ``submitted/<student>/<exercise>/`` layout (its
 ``timestamp.txt`` gives the submission time); Gradescope's submission export (``submission_metadata.yml``
 with ``submission_<id>/`` folders; every submitter of a group is a student, named by e-mail or sid, and a
-student in several entries keeps the latest ``:created_at``); or a zip of any of these. Otherwise the
-submission time is the notebook's modification time. Times are kept in UTC.
+student in several entries keeps the latest ``:created_at``, whose text with its UTC offset is kept as the
+time's source); or a zip of any of these. A submission without such a time has none and is on time: file
+modification times change with any copy, so they are used only when asked (``times_from_mtime``); times the
+instructor gives (``--submitted-at``, a CSV of times) replace all of these. Times are kept in UTC.
 
 Nothing inside a student's folder stops the collection: a submission that cannot be read within the bounds
 of :mod:`dlgrade.scan` (or whose nbgrader timestamp cannot be read, or that is a link) is found with a
@@ -13,6 +15,7 @@ of :mod:`dlgrade.scan` (or whose nbgrader timestamp cannot be read, or that is a
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import itertools
@@ -34,8 +37,8 @@ MAX_CLASS_ENTRIES = 100_000
 MAX_TIMESTAMP_BYTES = 1024
 MAX_ID_CHARS = 200
 TIME_EXAMPLE = "e.g. 2026-12-01 10:30:00.000000 UTC or 2026-12-01 10:30:00 -08:00"
-_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?",
-                   re.ASCII)
+_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*"
+                   r"(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,11 @@ class FoundSubmission:
 
     student: str
     path: Path
-    submitted_at: datetime
+    submitted_at: datetime | None
     content_hash: str
     problem: str | None = None
+    time_source: str | None = None  # where submitted_at came from; None: no time known (on time)
+    modified_at: datetime | None = None  # the notebooks' modification time, used only with times_from_mtime
 
 
 def student_id(name: object) -> str:
@@ -60,7 +65,7 @@ def student_id(name: object) -> str:
 
 def parse_time(value: object) -> datetime:
     """A submission time, in UTC, from a datetime (what PyYAML gives) or text: ISO 8601, nbgrader's
-    ``2026-12-01 10:30:00.000000 UTC``, Gradescope's ``2026-03-01 10:22:32.365935000 -08:00`` (or ``-0800``).
+    ``2026-12-01 10:30:00.000000 UTC`` (seconds optional), Gradescope's ``2026-03-01 10:22:32.365935000 -08:00`` (or ``-0800``).
     A time without a zone is UTC. Raises ValueError for anything else."""
     if isinstance(value, datetime):
         moment = value
@@ -68,8 +73,8 @@ def parse_time(value: object) -> datetime:
         match = _TIME.fullmatch(str(value).strip())
         if match is None:
             raise ValueError(f"'{printable(str(value), limit=60)}' is not a time")
-        day, clock, fraction, zone = match.groups()
-        moment = datetime.fromisoformat(f"{day}T{clock}.{(fraction or '')[:6]:0<6}")
+        day, clock, seconds, fraction, zone = match.groups()
+        moment = datetime.fromisoformat(f"{day}T{clock}:{seconds or '00'}.{(fraction or '')[:6]:0<6}")
         if zone and zone[0] in "+-":
             digits = zone[1:].replace(":", "")
             offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
@@ -78,7 +83,7 @@ def parse_time(value: object) -> datetime:
 
 
 def _found(student: str, path: Path, *, exercise: Exercise, submitted_at: datetime | None = None,
-           problem: str | None = None) -> FoundSubmission:
+           time_source: str | None = None, problem: str | None = None) -> FoundSubmission:
     """Scan ``path`` within the exercise's size limit; a problem is kept with a hash of its message."""
     if problem is None:
         try:
@@ -87,10 +92,33 @@ def _found(student: str, path: Path, *, exercise: Exercise, submitted_at: dateti
             problem = str(error)
     if problem is not None:
         digest = hashlib.sha256(b"problem\0" + problem.encode("utf-8", "backslashreplace")).hexdigest()
-        moment = submitted_at or datetime.fromtimestamp(path.lstat().st_mtime, timezone.utc)
-        return FoundSubmission(student, path, moment, digest, problem)
-    moment = submitted_at or datetime.fromtimestamp(scan.notebooks_mtime or path.stat().st_mtime, timezone.utc)
-    return FoundSubmission(student, path, moment, scan.content_hash)
+        modified = datetime.fromtimestamp(path.lstat().st_mtime, timezone.utc)
+        return FoundSubmission(student, path, submitted_at, digest, problem, time_source, modified)
+    modified = datetime.fromtimestamp(scan.notebooks_mtime or path.stat().st_mtime, timezone.utc)
+    return FoundSubmission(student, path, submitted_at, scan.content_hash, None, time_source, modified)
+
+
+def with_times(found: list[FoundSubmission], *, times: dict[str, datetime], source: str) -> list[FoundSubmission]:
+    """The submissions with the instructor's times (by student) in place of the collected ones."""
+    return [dataclasses.replace(item, submitted_at=times[item.student], time_source=source)
+            if item.student in times else item for item in found]
+
+
+def read_times_csv(path: Path) -> dict[str, datetime]:
+    """``student,time`` rows (a header row ``student,time`` is allowed) as {student: UTC time}; a row that is
+    not two cells or a time that cannot be read is an error naming its line."""
+    times = {}
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for line, row in enumerate(csv.reader(handle), start=1):
+            if not row or (line == 1 and [cell.strip().lower() for cell in row] == ["student", "time"]):
+                continue
+            if len(row) != 2:
+                raise ValueError(f"{path}:{line}: expected two cells, student,time ({TIME_EXAMPLE})")
+            try:
+                times[student_id(row[0].strip())] = parse_time(row[1])
+            except ValueError as error:
+                raise ValueError(f"{path}:{line}: {error} ({TIME_EXAMPLE})") from None
+    return times
 
 
 def _link_problem(path: Path) -> str | None:
@@ -150,18 +178,30 @@ def _gradescope(folder: Path, exercise: Exercise) -> list[FoundSubmission]:
         path = folder / name
         if name in ("", ".", "..") or "/" in name or not (_is_folder(path) or path.is_symlink()):
             continue
-        submitted_at, problem = None, _link_problem(path)
+        submitted_at, source, problem = None, None, _link_problem(path)
         if entry.get(":created_at") is not None:
             try:
                 submitted_at = parse_time(entry[":created_at"])
+                source = f"Gradescope :created_at {_as_given(entry[':created_at'])}"
             except ValueError as error:
                 problem = problem or f"Gradescope's :created_at of {printable(name)} cannot be read: {error}"
-        submission = _found("", path, exercise=exercise, submitted_at=submitted_at, problem=problem)
+        submission = _found("", path, exercise=exercise, submitted_at=submitted_at, time_source=source,
+                            problem=problem)
         for student in _submitters(entry, default=name):
             earlier = latest.get(student)
-            if earlier is None or submission.submitted_at >= earlier.submitted_at:
+            if earlier is None or _order(submission) >= _order(earlier):
                 latest[student] = dataclasses.replace(submission, student=student)
     return list(latest.values())
+
+
+def _as_given(value: object) -> str:
+    """A time as Gradescope gave it, with its own UTC offset (PyYAML reads most of them as datetimes)."""
+    return value.isoformat() if isinstance(value, datetime) else printable(str(value), limit=60)
+
+
+def _order(submission: FoundSubmission) -> datetime:
+    """A Gradescope entry without :created_at counts as the earliest."""
+    return submission.submitted_at or datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _nbgrader_time(submission: Path) -> tuple[datetime | None, str | None]:
@@ -190,6 +230,7 @@ def _nbgrader(students: list[Path], exercise: Exercise) -> list[FoundSubmission]
         problem = _link_problem(submission)
         submitted_at, time_problem = (None, None) if problem else _nbgrader_time(submission)
         found.append(_found(student_id(student.name), submission, exercise=exercise, submitted_at=submitted_at,
+                            time_source="nbgrader timestamp.txt" if submitted_at else None,
                             problem=problem or time_problem))
     return found
 
@@ -208,8 +249,10 @@ def _folder(folder: Path, exercise: Exercise) -> list[FoundSubmission]:
             for entry in students]
 
 
-def collect_submissions(*, paths: list[Path], exercise: Exercise, scratch: Path) -> list[FoundSubmission]:
-    """Every submission under ``paths``, in a stable order; a student named twice keeps the last."""
+def collect_submissions(*, paths: list[Path], exercise: Exercise, scratch: Path,
+                        times_from_mtime: bool = False) -> list[FoundSubmission]:
+    """Every submission under ``paths``, in a stable order; a student named twice keeps the last. One without a
+    time from its layout has none (on time), or with ``times_from_mtime`` its notebooks' modification time."""
     found: dict[str, FoundSubmission] = {}
     for path in paths:
         if path.suffix == ".zip" and path.is_file():
@@ -221,4 +264,8 @@ def collect_submissions(*, paths: list[Path], exercise: Exercise, scratch: Path)
         else:
             items = _folder(path, exercise)
         found.update((item.student, item) for item in items)
+    if times_from_mtime:
+        found = {student: item if item.submitted_at else dataclasses.replace(
+            item, submitted_at=item.modified_at, time_source="file modification time")
+            for student, item in found.items()}
     return sorted(found.values(), key=lambda item: item.student)

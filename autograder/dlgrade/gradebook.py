@@ -4,14 +4,17 @@ A submission is identified by (student, exercise, content hash): regrading the s
 earlier result, a new version of the files adds a row, and the latest one counts. A test's status is its
 outcome (passed, partial, failed, not judged); a grading with a check not judged counts as not graded yet, so the
 next run of the batch grades it again. Times are stored in UTC
-(SQLite keeps no UTC offset: a time stored with its offset dropped would move by that many hours).
+(SQLite keeps no UTC offset: a time stored with its offset dropped would move by that many hours); a
+submission without a known time (``submitted_at`` NULL) is on time, and ``time_source`` says where a time came
+from. The roster (students' names, e-mails, LMS ids and aliases) and the instructors' overrides live here too.
+A gradebook written by an older dlgrade gets the new columns (empty) when opened.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, func, inspect, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from dlgrade.judged import NOT_JUDGED
@@ -24,6 +27,33 @@ class Base(DeclarativeBase):
 class Student(Base):
     __tablename__ = "students"
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(300))
+    lms_id: Mapped[str | None] = mapped_column(String(200))
+    section: Mapped[str | None] = mapped_column(String(200))
+    rostered: Mapped[bool | None]  # on the roster (not only seen in a submission)
+
+
+class Alias(Base):
+    """Another name a student goes by in a submission: a Gradescope e-mail, an nbgrader id, a folder name."""
+    __tablename__ = "aliases"
+    alias: Mapped[str] = mapped_column(String(300), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
+
+
+class Override(Base):
+    """An instructor's decision about one student's exercise: points that replace the graded score, a due date
+    of their own (an extension), and why; who made it and when. Rows are only added (an audit trail); the
+    latest counts."""
+    __tablename__ = "overrides"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    points: Mapped[float | None]
+    due: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(default="")
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
 
 
 class Exercise(Base):
@@ -38,7 +68,8 @@ class Submission(Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
     exercise_id: Mapped[str] = mapped_column(ForeignKey("exercises.id"))
     content_hash: Mapped[str] = mapped_column(String(64))
-    submitted_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    time_source: Mapped[str | None] = mapped_column(String(300))
     graded_at: Mapped[datetime]
     score: Mapped[float]
     max_score: Mapped[float]
@@ -69,7 +100,39 @@ def open_gradebook(path: Path):
     """An engine for the gradebook file, creating its tables on first use."""
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
+    _add_new_columns(engine)
+    _allow_unknown_times(engine)
     return engine
+
+
+def _allow_unknown_times(engine) -> None:
+    """A gradebook from before submissions could lack a time has ``submitted_at NOT NULL``; SQLite cannot drop
+    a constraint, so the table is copied into one without it (the legacy rename keeps test_results' foreign
+    key pointing at ``submissions``)."""
+    column = next(c for c in inspect(engine).get_columns("submissions") if c["name"] == "submitted_at")
+    if column["nullable"]:
+        return
+    with engine.begin() as connection:
+        names = ", ".join(f'"{c["name"]}"' for c in inspect(connection).get_columns("submissions"))
+        connection.exec_driver_sql("PRAGMA legacy_alter_table=ON")
+        connection.exec_driver_sql("ALTER TABLE submissions RENAME TO submissions_with_required_times")
+        Submission.__table__.create(connection)
+        connection.exec_driver_sql(
+            f"INSERT INTO submissions ({names}) SELECT {names} FROM submissions_with_required_times")
+        connection.exec_driver_sql("DROP TABLE submissions_with_required_times")
+        connection.exec_driver_sql("PRAGMA legacy_alter_table=OFF")
+
+
+def _add_new_columns(engine) -> None:
+    """Columns added since a gradebook was created, added empty (SQLite's ADD COLUMN; nothing is rewritten)."""
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            have = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def is_graded(session: Session, *, student: str, exercise: str, content_hash: str) -> bool:
@@ -83,10 +146,10 @@ def is_graded(session: Session, *, student: str, exercise: str, content_hash: st
     return session.scalar(waiting) is None
 
 
-def record(session: Session, *, student: str, exercise: str, content_hash: str, submitted_at: datetime,
-           results: dict) -> None:
+def record(session: Session, *, student: str, exercise: str, content_hash: str, submitted_at: datetime | None,
+           results: dict, time_source: str | None = None) -> None:
     """Store one graded submission (replacing an earlier grading of the same files) and commit at once.
-    A ``submitted_at`` without a zone is taken as UTC."""
+    A ``submitted_at`` without a zone is taken as UTC; None means no time is known (on time)."""
     for model, key in ((Student, student), (Exercise, exercise)):
         if session.get(model, key) is None:
             session.add(model(id=key))
@@ -96,7 +159,8 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
         session.delete(earlier)
         session.flush()
     session.add(Submission(
-        student_id=student, exercise_id=exercise, content_hash=content_hash, submitted_at=_utc(submitted_at),
+        student_id=student, exercise_id=exercise, content_hash=content_hash,
+        submitted_at=None if submitted_at is None else _utc(submitted_at), time_source=time_source,
         graded_at=datetime.now(timezone.utc), score=results["score"], max_score=results["max_score"],
         seconds=results.get("execution_time", 0.0), grader_version=results["extra_data"]["grader_version"],
         output=results.get("output", ""),
@@ -113,8 +177,10 @@ def _utc(moment: datetime) -> datetime:
 
 
 def latest_submissions(session: Session) -> list[Submission]:
-    """The latest submission of every student for every exercise."""
+    """The latest submission of every student for every exercise (a version without a time counts from when it
+    was graded)."""
     latest: dict[tuple[str, str], Submission] = {}
-    for submission in session.scalars(select(Submission).order_by(Submission.submitted_at, Submission.id)):
+    ordered = select(Submission).order_by(func.coalesce(Submission.submitted_at, Submission.graded_at), Submission.id)
+    for submission in session.scalars(ordered):
         latest[(submission.student_id, submission.exercise_id)] = submission
     return list(latest.values())
