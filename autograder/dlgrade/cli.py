@@ -195,10 +195,20 @@ checks_option = click.option("--checks", type=click.Path(exists=True, file_okay=
 
 
 def _bundle_exercise(notebook: Path, checks: Path | None):
-    """The exercise as the student's bundle describes it."""
-    from dlgrade.exercise import load_bundle_exercise
+    """The exercise as the student's bundle describes it (``checks/`` beside the notebook, or ``--checks``), or,
+    for a notebook in a course checkout (the instructor's ``assignments/<id>/``), as the course does."""
+    from dlgrade.exercise import course_exercise_of, load_bundle_exercise
 
-    return load_bundle_exercise(checks or notebook.resolve().parent / "checks")
+    folder = checks or notebook.resolve().parent / "checks"
+    if (folder / "exercise.toml").is_file():
+        return load_bundle_exercise(folder)
+    exercise = None if checks else course_exercise_of(notebook)
+    if exercise is None:
+        raise click.ClickException(
+            f"{notebook.name}: no checks found ({folder}/exercise.toml does not exist). Run this from the unpacked "
+            f"bundle of the exercise (the folder with README.md, requirements.txt and checks/), or give the "
+            f"bundle's checks folder with --checks")
+    return exercise
 
 
 @main.command()
@@ -229,9 +239,13 @@ def check(notebook: Path, checks: Path | None, out_dir: Path | None) -> None:
 @checks_option
 def pack(notebook: Path, checks: Path | None) -> None:
     """Build the zip to submit: NOTEBOOK plus the files the exercise asks for."""
-    from dlgrade.pack import PackProblem, pack_submission
+    from dlgrade.pack import PackProblem, pack_submission, untouched_cells
 
     exercise = _bundle_exercise(notebook, checks)
+    untouched = untouched_cells(notebook=notebook, exercise=exercise)
+    if untouched:
+        click.echo(f"warning: {len(untouched)} of {len(exercise.graded_cells)} graded cells are still as handed out "
+                   f"({', '.join(untouched)}): they earn no points. Did you save the notebook?", err=True)
     try:
         click.echo(f"wrote {pack_submission(notebook=notebook, exercise=exercise)}")
     except PackProblem as problem:
