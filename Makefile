@@ -41,6 +41,7 @@ bench: $(BIN)/dlgrade
 	$(BIN)/python bench/bench_batch.py
 	$(BIN)/python bench/bench_sandbox_start.py
 	$(BIN)/python bench/bench_grade_exercises.py
+	$(BIN)/python bench/bench_pack.py
 
 # The wheel and sdist of dlgrade (with its package data) in dist/; release puts the wheel in every bundle.
 dist: $(BIN)/dlgrade

@@ -26,11 +26,12 @@ def untouched_cells(*, notebook: Path, exercise: Exercise) -> list[str]:
     if exercise.template_digests is not None:
         released = exercise.template_digests
     elif exercise.template is not None and exercise.template.is_file():
-        released = graded_cell_digests(runnable_cells(read_notebook(exercise.template), exercise), exercise)
+        template = read_notebook(exercise.template, validate=False)
+        released = graded_cell_digests(runnable_cells(template, exercise), exercise)
     else:
         return []
     try:
-        digests = graded_cell_digests(runnable_cells(read_notebook(notebook), exercise), exercise)
+        digests = graded_cell_digests(runnable_cells(read_notebook(notebook, validate=False), exercise), exercise)
     except NotebookProblem:
         return []
     return [cell for cell, digest in digests.items() if released.get(cell) == digest]
@@ -39,7 +40,7 @@ def untouched_cells(*, notebook: Path, exercise: Exercise) -> list[str]:
 def pack_submission(*, notebook: Path, exercise: Exercise, out: Path | None = None) -> Path:
     """Write ``<notebook stem>-submission.zip`` beside the notebook (or ``out``) and return its path."""
     try:
-        runnable_cells(read_notebook(notebook), exercise)
+        runnable_cells(read_notebook(notebook, validate=False), exercise)
     except NotebookProblem as problem:
         raise PackProblem(str(problem)) from None
     files = [notebook]
