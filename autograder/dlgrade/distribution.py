@@ -20,6 +20,8 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout holding pyproj
 # Distributions the student side imports (check, pack, the sandbox) or uses to open the notebook.
 STUDENT_SIDE = ("tensorflow", "keras", "numpy", "nbformat", "ipython", "ipykernel", "notebook", "pytest", "rich",
                 "click", "matplotlib")
+# Engine functions student code may import that need a distribution of their own (imported lazily inside them).
+ENGINE_NEEDS = {"load_translation_tokenizers": "tensorflow-text"}
 BUILD = """import sys
 from setuptools import build_meta
 out = sys.argv[2]
@@ -40,7 +42,8 @@ def _source_files(root: Path) -> list[Path]:
     return [root / "pyproject.toml", *(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)]
 
 
-def build_distributions(*, out_dir: Path, kinds: tuple[str, ...] = ("wheel", "sdist"), root: Path = SOURCE_ROOT) -> list[Path]:
+def build_distributions(*, out_dir: Path, kinds: tuple[str, ...] = ("wheel", "sdist"),
+                        root: Path = SOURCE_ROOT) -> list[Path]:
     """Build the engine's wheel and/or sdist from ``root`` into ``out_dir`` (what ``make dist`` runs)."""
     if not (root / "pyproject.toml").is_file():
         raise DistributionProblem(f"{root} holds no pyproject.toml: the student wheel is built from a dlgrade "
@@ -80,13 +83,19 @@ def _pins(requirements: Path) -> dict[str, str]:
     return pins
 
 
-def _imported_modules(notebook: Path) -> set[str]:
-    """Top-level modules the notebook's code cells import (cells that are not plain Python are skipped)."""
+def _code_of(path: Path) -> list[str]:
+    """A Python file's text, or a notebook's code cells without shell and magic lines."""
+    if path.suffix != ".ipynb":
+        return [path.read_text()]
+    return ["\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("!", "%")))
+            for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+
+
+def _imported_modules(paths: list[Path]) -> set[str]:
+    """Top-level modules the files import, and ``dlgrade:NAME`` for each name imported from dlgrade (code that
+    is not plain Python is skipped)."""
     modules = set()
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("!", "%")))
+    for source in (code for path in paths for code in _code_of(path)):
         try:
             tree = ast.parse(source)
         except SyntaxError:
@@ -96,17 +105,21 @@ def _imported_modules(notebook: Path) -> set[str]:
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 modules.add(node.module.split(".")[0])
+                if node.module.startswith("dlgrade"):
+                    modules |= {f"dlgrade:{alias.name}" for alias in node.names}
     return modules
 
 
-def student_requirements(*, notebook: Path, wheel_name: str, root: Path = SOURCE_ROOT) -> str:
+def student_requirements(*, sources: list[Path], wheel_name: str, root: Path = SOURCE_ROOT) -> str:
     """requirements.txt of a bundle: the engine's wheel, then the grading environment's pins of the student side
-    and of the distributions the exercise's notebook imports (e.g. gymnasium, tensorflow-text)."""
+    and of the distributions ``sources`` (the notebook, the public tests) import (e.g. gymnasium)."""
     pins = _pins(root / "grading_env" / "requirements.txt")
     by_module = importlib.metadata.packages_distributions()
     wanted = {_normalised(name) for name in STUDENT_SIDE}
-    for module in _imported_modules(notebook) - {"dlgrade"}:
-        wanted |= {_normalised(name) for name in by_module.get(module, [])}
+    for module in _imported_modules(sources) - {"dlgrade"}:
+        engine, _, name = module.partition(":")
+        needs = [ENGINE_NEEDS.get(name, "")] if engine == "dlgrade" else by_module.get(module, [])
+        wanted |= {_normalised(dist) for dist in needs if dist}
     missing = sorted(wanted - set(pins) - {"dlgrade"})
     if missing:
         raise DistributionProblem(f"grading_env/requirements.txt pins no version of {', '.join(missing)}, which "

@@ -111,10 +111,11 @@ def build_bundle(*, exercise_id: str, out_dir: Path, release_weights_of: tuple[s
                                                             notebook=exercise.notebook, extra=extra))
     wheel = engine_wheel()
     shutil.copy(wheel, folder / wheel.name)
-    (folder / "requirements.txt").write_text(student_requirements(notebook=exercise.solution, wheel_name=wheel.name))
     shutil.copy(exercise.public_tests, checks / "test_public.py")
     if (exercise.folder / "conftest.py").exists():
         shutil.copy(exercise.folder / "conftest.py", checks / "conftest.py")
+    sources = [exercise.solution, *checks.glob("*.py")]
+    (folder / "requirements.txt").write_text(student_requirements(sources=sources, wheel_name=wheel.name))
     (checks / "exercise.toml").write_text(_public_config(exercise))
     for name, split in exercise.student_data().items():
         (folder / "data").mkdir(exist_ok=True)
