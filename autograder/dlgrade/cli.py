@@ -162,6 +162,7 @@ def release(exercise_ids: tuple[str, ...], out_dir: Path, release_weights_of: tu
     """Build the student bundle (zip) of each exercise (default: all). A bundle ships only when it passes the
     leak scan and the reference earns full public marks through it (`dlgrade check` from the unpacked zip)."""
     from dlgrade.exercise import exercise_ids as all_exercise_ids, load_exercise
+    from dlgrade.distribution import DistributionProblem
     from dlgrade.release import BundleRefused, build_bundle, release_in_processes
 
     ids = list(exercise_ids or all_exercise_ids())
@@ -173,7 +174,7 @@ def release(exercise_ids: tuple[str, ...], out_dir: Path, release_weights_of: tu
     if len(ids) == 1:
         try:
             archive, results = build_bundle(exercise_id=ids[0], out_dir=out_dir, release_weights_of=release_weights_of)
-        except BundleRefused as error:
+        except (BundleRefused, DistributionProblem) as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"wrote {archive} (the reference earns {results['score']:g}/{results['max_score']:g} public "
                    "points through it)")
