@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from dlgrade.distribution import engine_wheel, student_requirements
 from dlgrade.datasets.splits import SplitSpec, hidden_split, read_split, row_keys, student_file_name
+from dlgrade.distribution import engine_wheel, student_requirements
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.grade import grade_submission
 from dlgrade.notebook import read_notebook, runnable_cells
