@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: grade test verify bench clean system-deps
+.PHONY: grade test verify bench clean system-deps dist
 
 $(BIN)/dlgrade: grading_env/requirements.txt grading_env/data-packages.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: $(BIN)/dlgrade
 	$(BIN)/python bench/bench_batch.py
 	$(BIN)/python bench/bench_sandbox_start.py
 	$(BIN)/python bench/bench_grade_exercises.py
+	$(BIN)/python bench/bench_pack.py
+
+# The wheel and sdist of dlgrade (with its package data) in dist/; release puts the wheel in every bundle.
+dist: $(BIN)/dlgrade
+	rm -rf dist
+	$(BIN)/python -c "from pathlib import Path; from dlgrade.distribution import build_distributions as b; print(*b(out_dir=Path('dist'), root=Path.cwd()), sep='\n')"
 
 clean:
-	rm -rf $(VENV) results
+	rm -rf $(VENV) results dist

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from dlgrade.exercise import load_exercise
+from dlgrade.exercise import exercise_ids, load_exercise
 from dlgrade.notebook import MAX_CODE_BYTES, NotebookProblem, find_notebook, read_notebook, runnable_cells
 
 
@@ -70,3 +70,20 @@ def test_graded_code_beyond_the_cap_is_a_message(exercise):
     cells = [graded("neuron", "#" * (MAX_CODE_BYTES // 2)), graded("xor_model", "#" * (MAX_CODE_BYTES // 2))]
     with pytest.raises(NotebookProblem, match="more than the 1 MiB limit"):
         runnable_cells(notebook_with(cells), exercise)
+
+
+@pytest.mark.parametrize("exercise_id", exercise_ids())
+def test_pack_reads_every_template_and_solution_as_nbformat_does(exercise_id):
+    """``read_notebook(validate=False)`` (pack, without nbformat's slow import) gives the same cells."""
+    loaded = load_exercise(exercise_id)
+    for path in (loaded.template, loaded.solution):
+        plain, validated = read_notebook(path, validate=False), read_notebook(path)
+        assert runnable_cells(plain, loaded) == runnable_cells(validated, loaded)
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]",
+                                  '{"nbformat": 4, "metadata": {}, "cells": [{"cell_type": 3}]}'])
+def test_pack_refuses_what_nbformat_refuses(tmp_path, text):
+    (tmp_path / "broken.ipynb").write_text(text)
+    with pytest.raises(NotebookProblem, match="broken.ipynb is not a valid Jupyter notebook"):
+        read_notebook(tmp_path / "broken.ipynb", validate=False)

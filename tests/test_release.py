@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dlgrade import __version__
 from dlgrade.exercise import exercise_ids, load_exercise
 from dlgrade.mutants import load_patches, write_patched
 from dlgrade.reference_weights import reference_files
@@ -45,7 +46,8 @@ def test_bundle_contents(released):
     names = set(zipfile.ZipFile(released / "ch04_xor.zip").namelist())
     assert names == {"ch04_xor/ch04_xor.ipynb", "ch04_xor/README.md", "ch04_xor/checks/exercise.toml",
                      "ch04_xor/checks/test_public.py", "ch04_xor/checks/conftest.py",
-                     "ch04_xor/checks/reference_answers.dlg"}
+                     "ch04_xor/checks/reference_answers.dlg", "ch04_xor/requirements.txt",
+                     f"ch04_xor/dlgrade-{__version__}-py3-none-any.whl"}
     assert (released / "ch04_xor" / "ch04_xor.ipynb").read_text() == EXERCISE.template.read_text()
     assert scan_for_leaks(released / "ch04_xor", exercises=[EXERCISE]) == []
 

@@ -255,6 +255,7 @@ def release(exercise_ids: tuple[str, ...], out_dir: Path, release_weights_of: tu
     """Build the student bundle (zip) of each exercise (default: all). A bundle ships only when it passes the
     leak scan and the reference earns full public marks through it (`dlgrade check` from the unpacked zip)."""
     from dlgrade.exercise import exercise_ids as all_exercise_ids, load_exercise
+    from dlgrade.distribution import DistributionProblem
     from dlgrade.release import BundleRefused, build_bundle, release_in_processes
 
     ids = list(exercise_ids or all_exercise_ids())
@@ -266,7 +267,7 @@ def release(exercise_ids: tuple[str, ...], out_dir: Path, release_weights_of: tu
     if len(ids) == 1:
         try:
             archive, results = build_bundle(exercise_id=ids[0], out_dir=out_dir, release_weights_of=release_weights_of)
-        except BundleRefused as error:
+        except (BundleRefused, DistributionProblem) as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"wrote {archive} (the reference earns {results['score']:g}/{results['max_score']:g} public "
                    "points through it)")
@@ -288,10 +289,20 @@ checks_option = click.option("--checks", type=click.Path(exists=True, file_okay=
 
 
 def _bundle_exercise(notebook: Path, checks: Path | None):
-    """The exercise as the student's bundle describes it."""
-    from dlgrade.exercise import load_bundle_exercise
+    """The exercise as the student's bundle describes it (``checks/`` beside the notebook, or ``--checks``), or,
+    for a notebook in a course checkout (the instructor's ``assignments/<id>/``), as the course does."""
+    from dlgrade.exercise import course_exercise_of, load_bundle_exercise
 
-    return load_bundle_exercise(checks or notebook.resolve().parent / "checks")
+    folder = checks or notebook.resolve().parent / "checks"
+    if (folder / "exercise.toml").is_file():
+        return load_bundle_exercise(folder)
+    exercise = None if checks else course_exercise_of(notebook)
+    if exercise is None:
+        raise click.ClickException(
+            f"{notebook.name}: no checks found ({folder}/exercise.toml does not exist). Run this from the unpacked "
+            f"bundle of the exercise (the folder with README.md, requirements.txt and checks/), or give the "
+            f"bundle's checks folder with --checks")
+    return exercise
 
 
 @main.command()
@@ -322,9 +333,13 @@ def check(notebook: Path, checks: Path | None, out_dir: Path | None) -> None:
 @checks_option
 def pack(notebook: Path, checks: Path | None) -> None:
     """Build the zip to submit: NOTEBOOK plus the files the exercise asks for."""
-    from dlgrade.pack import PackProblem, pack_submission
+    from dlgrade.pack import PackProblem, pack_submission, untouched_cells
 
     exercise = _bundle_exercise(notebook, checks)
+    untouched = untouched_cells(notebook=notebook, exercise=exercise)
+    if untouched:
+        click.echo(f"warning: {len(untouched)} of {len(exercise.graded_cells)} graded cells are still as handed out "
+                   f"({', '.join(untouched)}): they earn no points. Did you save the notebook?", err=True)
     try:
         click.echo(f"wrote {pack_submission(notebook=notebook, exercise=exercise)}")
     except PackProblem as problem:

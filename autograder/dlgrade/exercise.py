@@ -60,6 +60,7 @@ class Exercise:
     data: tuple[SplitSpec, ...] = ()
     bundle_data: tuple[str, ...] = ()
     reference_weights: dict | None = None
+    template_digests: dict[str, str] | None = None  # a bundle's graded cells as released (``[template]``)
 
     @property
     def public_tests(self) -> Path:
@@ -96,6 +97,7 @@ def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **
         reference_weights=config.get("reference_weights"),
         bundle_data=tuple(config.get("student_data", {}).get("files", [])),
         data=tuple(SplitSpec.from_config(name, spec) for name, spec in config.get("data", {}).items()),
+        template_digests=config.get("template"),
         **paths,
     )
 
@@ -118,6 +120,16 @@ def load_exercise(exercise_id: str, *, root: Path | None = None) -> Exercise:
         solution=root / "solutions" / exercise_id / config["notebook"],
         template=root / "assignments" / exercise_id / config["notebook"],
     )
+
+
+def course_exercise_of(notebook: Path) -> Exercise | None:
+    """The exercise of ``notebook`` in the course checkout it sits in (e.g. ``assignments/<id>/<id>.ipynb``,
+    whose public tests are the instructor's); None outside a course checkout."""
+    for folder in notebook.resolve().parents:
+        for config in sorted((folder / "autograder" / "exercises").glob("*/exercise.toml")):
+            if tomllib.loads(config.read_text()).get("notebook") == notebook.name:
+                return load_exercise(config.parent.name, root=folder)
+    return None
 
 
 def load_bundle_exercise(checks: Path) -> Exercise:

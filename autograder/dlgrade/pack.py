@@ -1,7 +1,9 @@
 """Build the file a student submits: the notebook plus the files the exercise asks for (trained weights),
-refusing with a clear message when one is missing, too large, or the notebook is not gradable."""
+refusing with a clear message when one is missing, too large, or the notebook is not gradable, and warning
+when graded cells are still the template's. Imports no TensorFlow: packing takes well under a second."""
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -13,10 +15,32 @@ class PackProblem(Exception):
     """Why the submission cannot be packed; the message says what to do."""
 
 
+def graded_cell_digests(cells: list[dict], exercise: Exercise) -> dict[str, str]:
+    """SHA-256 of each graded cell's code (from ``runnable_cells``), by cell id."""
+    return {c["id"]: hashlib.sha256(c["source"].strip().encode()).hexdigest() for c in cells
+            if c["role"] == "graded" and c["id"] in exercise.graded_cells}
+
+
+def untouched_cells(*, notebook: Path, exercise: Exercise) -> list[str]:
+    """The graded cells of ``notebook`` still as the template released them (none when that is not known)."""
+    if exercise.template_digests is not None:
+        released = exercise.template_digests
+    elif exercise.template is not None and exercise.template.is_file():
+        template = read_notebook(exercise.template, validate=False)
+        released = graded_cell_digests(runnable_cells(template, exercise), exercise)
+    else:
+        return []
+    try:
+        digests = graded_cell_digests(runnable_cells(read_notebook(notebook, validate=False), exercise), exercise)
+    except NotebookProblem:
+        return []
+    return [cell for cell, digest in digests.items() if released.get(cell) == digest]
+
+
 def pack_submission(*, notebook: Path, exercise: Exercise, out: Path | None = None) -> Path:
     """Write ``<notebook stem>-submission.zip`` beside the notebook (or ``out``) and return its path."""
     try:
-        runnable_cells(read_notebook(notebook), exercise)
+        runnable_cells(read_notebook(notebook, validate=False), exercise)
     except NotebookProblem as problem:
         raise PackProblem(str(problem)) from None
     files = [notebook]

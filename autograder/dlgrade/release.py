@@ -18,11 +18,18 @@ import nbformat
 import numpy as np
 
 from dlgrade.datasets.splits import SplitSpec, hidden_split, read_split, row_keys, student_file_name
+from dlgrade.distribution import engine_wheel, student_requirements
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.grade import grade_submission
+from dlgrade.notebook import read_notebook, runnable_cells
+from dlgrade.pack import graded_cell_digests
 from dlgrade.release_check import BundleRefused, check_through_bundle, refusal
 
 STUDENT_README = """# {title} ({id})
+
+0. Install dlgrade and what the checks need (once, in this folder; a virtual environment is best):
+
+       pip install -r requirements.txt
 
 1. Open `{notebook}` in Jupyter and fill in every cell that says `raise NotImplementedError()`.
    Keep the function names and arguments; do not delete or copy the graded cells into a new notebook.
@@ -45,6 +52,7 @@ WEIGHT_SUFFIXES = (".h5", ".keras", ".pb", ".ckpt", ".npz", ".pkl", ".pt")
 def _public_config(exercise: Exercise) -> str:
     """The bundle's exercise.toml: what the checks need, without the grader's notes on hidden tests."""
     limits = exercise.limits
+    released = graded_cell_digests(runnable_cells(read_notebook(exercise.template), exercise), exercise)
     return "\n".join([
         f"id = {json.dumps(exercise.id)}",
         f"title = {json.dumps(exercise.title)}",
@@ -56,6 +64,9 @@ def _public_config(exercise: Exercise) -> str:
         "",
         "[student_data]",
         f"files = [{', '.join(json.dumps(name) for name in exercise.student_data())}]",
+        "",
+        "[template]  # SHA-256 of the graded cells as released: pack warns about a cell left as it was",
+        *(f"{json.dumps(cell)} = {json.dumps(digest)}" for cell, digest in released.items()),
         "",
         "[limits]",
         f"call_timeout_s = {limits.call_timeout_s}",
@@ -98,9 +109,13 @@ def build_bundle(*, exercise_id: str, out_dir: Path, release_weights_of: tuple[s
     data_note = DATA_NOTE if exercise.data else ""
     (folder / "README.md").write_text(STUDENT_README.format(id=exercise.id, title=exercise.title, data_note=data_note,
                                                             notebook=exercise.notebook, extra=extra))
+    wheel = engine_wheel()
+    shutil.copy(wheel, folder / wheel.name)
     shutil.copy(exercise.public_tests, checks / "test_public.py")
     if (exercise.folder / "conftest.py").exists():
         shutil.copy(exercise.folder / "conftest.py", checks / "conftest.py")
+    sources = [exercise.solution, *checks.glob("*.py")]
+    (folder / "requirements.txt").write_text(student_requirements(sources=sources, wheel_name=wheel.name))
     (checks / "exercise.toml").write_text(_public_config(exercise))
     for name, split in exercise.student_data().items():
         (folder / "data").mkdir(exist_ok=True)

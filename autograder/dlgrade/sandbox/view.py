@@ -132,12 +132,15 @@ def _package() -> Path:
 
 def _course_roots() -> list[Path]:
     """The course the grader grades and, for an engine run from a course checkout (``autograder/dlgrade``
-    beside ``autograder/exercises``), that checkout: often the same folder."""
+    beside ``autograder/exercises``), that checkout: often the same folder. A course root holding no course
+    (an engine installed from the wheel points it inside its venv) is none: the venv must stay in view."""
     from dlgrade.exercise import course_root
 
     package = _package()
     checkout = [package.parents[1]] if (package.parent / "exercises").is_dir() else []
-    return [course_root().resolve(), *checkout]
+    course = course_root().resolve()
+    holds_course = any((course / name).exists() for name in ("autograder", "solutions", "assignments"))
+    return [*([course] if holds_course else []), *checkout]
 
 
 def _outermost(paths: set[Path]) -> list[Path]:
