@@ -6,7 +6,9 @@ A submission collected with a problem (files over the bounds, an unreadable time
 ``dlgrade grade --problem MESSAGE``: every test fails with the message, no sandbox starts, nothing of the
 submission is read, and the student is recorded with 0 out of the exercise's maximum. Each student's results
 go to their own folder, ``out_root/safe_name(id)``, which is distinct for distinct ids and inside out_root.
-A grading with checks not judged (the grader was overloaded) is recorded, listed, and graded again by the next run."""
+A grading with checks not judged (the grader was overloaded) is recorded, listed, and graded again by the next run.
+Each submission's graded cells are recorded with it, and students graded with the same code (beyond the
+template, after normalising; see :mod:`dlgrade.similarity`) are listed."""
 from __future__ import annotations
 
 import hashlib
@@ -26,9 +28,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from dlgrade.collect import FoundSubmission, collect_submissions
-from dlgrade.exercise import load_exercise
+from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.grade import ensure_reference_answers
 from dlgrade.gradebook import is_graded, open_gradebook, record
+from dlgrade.similarity import identical_groups, submitted_cells
 
 MAX_SLUG_CHARS = 80
 
@@ -41,19 +44,20 @@ class BatchSummary:
     failed: dict[str, str] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     not_judged: dict[str, float] = field(default_factory=dict)  # student -> points not judged, to regrade
+    identical: list[list[str]] = field(default_factory=list)  # groups with the same graded code, one graded now
     interrupted: bool = False
 
 
 class _Runner:
     """Runs one grading process per submission and can stop all of them at once."""
 
-    def __init__(self, *, exercise_id: str, out_root: Path, extra_args: list[str]):
-        self.exercise_id, self.out_root, self.extra_args = exercise_id, out_root, extra_args
+    def __init__(self, *, exercise: Exercise, out_root: Path, extra_args: list[str]):
+        self.exercise, self.exercise_id, self.out_root, self.extra_args = exercise, exercise.id, out_root, extra_args
         self.running: set[subprocess.Popen] = set()
         self.lock = threading.Lock()
         self.stopping = False
 
-    def grade(self, item: FoundSubmission) -> dict:
+    def grade(self, item: FoundSubmission) -> tuple[dict, dict[str, str]]:
         out_dir = student_folder(out_root=self.out_root, student=item.student)
         command = [sys.executable, "-m", "dlgrade", "grade", str(item.path), "--exercise", self.exercise_id,
                    "--out", str(out_dir), *self.extra_args, *(["--problem", item.problem] if item.problem else [])]
@@ -69,7 +73,8 @@ class _Runner:
             self.running.discard(process)
         if process.returncode != 0:
             raise RuntimeError(f"grader exit code {process.returncode}: {stderr.strip()[-500:]}")
-        return json.loads((out_dir / "results.json").read_text())
+        cells = {} if item.problem else submitted_cells(submission=item.path, exercise=self.exercise)
+        return json.loads((out_dir / "results.json").read_text()), cells
 
     def stop(self) -> None:
         with self.lock:
@@ -119,7 +124,7 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                 summary.skipped.append(item.student)
             else:
                 todo.append(item)
-        runner = _Runner(exercise_id=exercise_id, out_root=out_root, extra_args=list(extra_args))
+        runner = _Runner(exercise=exercise, out_root=out_root, extra_args=list(extra_args))
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(), TextColumn("ETA"),
                    TimeRemainingColumn())
@@ -132,12 +137,13 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                     for future in done:
                         item = pending.pop(future)
                         try:
-                            results = future.result()
+                            results, cells = future.result()
                         except Exception as error:  # a grader failure for one submission never stops the batch
                             summary.failed[item.student] = str(error)
                         else:
                             record(session, student=item.student, exercise=exercise_id,
-                                   content_hash=item.content_hash, submitted_at=item.submitted_at, results=results)
+                                   content_hash=item.content_hash, submitted_at=item.submitted_at, results=results,
+                                   cells=cells)
                             summary.graded.append(item.student)
                             if item.problem:
                                 summary.problems[item.student] = item.problem
@@ -149,4 +155,7 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                 runner.stop()
                 for future in pending:
                     future.cancel()
+    graded = set(summary.graded)
+    summary.identical = [group for group in identical_groups(gradebook=gradebook, exercise_id=exercise_id)
+                         if graded & set(group)]
     return summary

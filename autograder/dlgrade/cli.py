@@ -134,6 +134,10 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
                       "run the same command again to regrade them:")
     for student, points in summary.not_judged.items():
         console.print(terminal_safe(f"  {student}: {points:g} points not judged"), markup=False, highlight=False)
+    for group in summary.identical:
+        console.print(terminal_safe(f"warning: identical graded code (beyond the template): {', '.join(group)}; "
+                                    f"see dlgrade similarity {exercise_id} --gradebook {gradebook}"),
+                      markup=False, highlight=False)
     if summary.interrupted:
         console.print("stopped: run the same command again to grade the rest")
         sys.exit(130)
@@ -149,6 +153,40 @@ def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
 
     count = export_grades(gradebook=gradebook, out_csv=out_csv, detail=detail)
     click.echo(f"{count} students written to {out_csv}")
+
+
+@main.command()
+@click.argument("exercise_id")
+@click.option("--gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("similarity"),
+              show_default=True, help="folder for index.html and one side-by-side page per flagged pair")
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.8, show_default=True,
+              help="share of matching tokens (beyond the template) that flags a pair")
+@click.option("--min-tokens", type=click.IntRange(1), default=30, show_default=True,
+              help="students with less code of their own than this are never flagged")
+def similarity(exercise_id: str, gradebook: Path, out_dir: Path, threshold: float, min_tokens: int) -> None:
+    """Rank pairs of students whose graded cells of EXERCISE_ID are identical or alike (names, comments and
+    layout normalised; the template's own code left out), from the cells the gradebook keeps."""
+    from dlgrade.similarity import find_similar
+
+    try:
+        report = find_similar(exercise_id=exercise_id, gradebook=gradebook, out_dir=out_dir, threshold=threshold,
+                              min_tokens=min_tokens)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    console = Console()
+    table = Table(title=f"{exercise_id}: {len(report.pairs)} of the pairs of {report.compared} students flagged")
+    for column in ("student", "student", "alike", "kind"):
+        table.add_column(column)
+    for pair in report.pairs[:20]:
+        table.add_row(escape(terminal_safe(pair.a)), escape(terminal_safe(pair.b)), f"{pair.score:.0%}", pair.kind)
+    console.print(table)
+    if report.missing:
+        console.print(f"{len(report.missing)} not compared: the gradebook holds no graded cells for them (graded "
+                      "before it kept them: grade again with --regrade)")
+    console.print(f"wrote {report.index}", markup=False, highlight=False)
 
 
 @main.command()

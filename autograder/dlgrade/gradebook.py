@@ -3,7 +3,8 @@
 A submission is identified by (student, exercise, content hash): regrading the same files replaces the
 earlier result, a new version of the files adds a row, and the latest one counts. A test's status is its
 outcome (passed, partial, failed, not judged); a grading with a check not judged counts as not graded yet, so the
-next run of the batch grades it again. Times are stored in UTC
+next run of the batch grades it again. The graded cells of a submission are kept too (for ``dlgrade
+similarity``), in a table of their own so that a gradebook made before them still opens. Times are stored in UTC
 (SQLite keeps no UTC offset: a time stored with its offset dropped would move by that many hours).
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, delete, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from dlgrade.judged import NOT_JUDGED
@@ -65,6 +66,16 @@ class TestResult(Base):
     submission: Mapped[Submission] = relationship(back_populates="tests")
 
 
+class GradedCell(Base):
+    """A graded cell's source as submitted (bounded by the notebook reader)."""
+    __tablename__ = "graded_cells"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    cell_id: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(default="")
+
+
 def open_gradebook(path: Path):
     """An engine for the gradebook file, creating its tables on first use."""
     engine = create_engine(f"sqlite:///{path}")
@@ -84,18 +95,19 @@ def is_graded(session: Session, *, student: str, exercise: str, content_hash: st
 
 
 def record(session: Session, *, student: str, exercise: str, content_hash: str, submitted_at: datetime,
-           results: dict) -> None:
-    """Store one graded submission (replacing an earlier grading of the same files) and commit at once.
-    A ``submitted_at`` without a zone is taken as UTC."""
+           results: dict, cells: dict[str, str] | None = None) -> None:
+    """Store one graded submission (replacing an earlier grading of the same files) and commit at once,
+    with its graded ``cells`` ({cell id: source}) when given. A ``submitted_at`` without a zone is taken as UTC."""
     for model, key in ((Student, student), (Exercise, exercise)):
         if session.get(model, key) is None:
             session.add(model(id=key))
     earlier = session.scalar(select(Submission).where(
         Submission.student_id == student, Submission.exercise_id == exercise, Submission.content_hash == content_hash))
     if earlier is not None:
+        session.execute(delete(GradedCell).where(GradedCell.submission_id == earlier.id))
         session.delete(earlier)
         session.flush()
-    session.add(Submission(
+    submission = Submission(
         student_id=student, exercise_id=exercise, content_hash=content_hash, submitted_at=_utc(submitted_at),
         graded_at=datetime.now(timezone.utc), score=results["score"], max_score=results["max_score"],
         seconds=results.get("execution_time", 0.0), grader_version=results["extra_data"]["grader_version"],
@@ -104,7 +116,11 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
                           max_score=t["max_score"], status=t["extra_data"].get("outcome", t["status"]),
                           visibility=t["visibility"],
                           output=t.get("output", "")) for i, t in enumerate(results["tests"])],
-    ))
+    )
+    session.add(submission)
+    session.flush()
+    session.add_all(GradedCell(submission_id=submission.id, position=i, cell_id=cell_id, source=source)
+                    for i, (cell_id, source) in enumerate((cells or {}).items()))
     session.commit()
 
 
