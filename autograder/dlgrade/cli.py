@@ -108,6 +108,7 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
 def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regrade_student, public_only,
                  overrides, allow_weaker_isolation) -> None:
     from dlgrade.batch import grade_batch
+    from dlgrade.report import class_report, print_class_summary
 
     extra = ["--public-only"] if public_only else []
     extra += ["--allow-weaker-isolation"] if allow_weaker_isolation else []
@@ -134,6 +135,8 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
                       "run the same command again to regrade them:")
     for student, points in summary.not_judged.items():
         console.print(terminal_safe(f"  {student}: {points:g} points not judged"), markup=False, highlight=False)
+    if summary.graded:
+        print_class_summary(class_report(gradebook=gradebook, exercise_id=exercise_id), console=console)
     for group in summary.identical:
         console.print(terminal_safe(f"warning: identical graded code (beyond the template): {', '.join(group)}; "
                                     f"see dlgrade similarity {exercise_id} --gradebook {gradebook}"),
@@ -158,10 +161,28 @@ def export(gradebook: Path, out_csv: Path, detail: bool) -> None:
 @main.command()
 @click.argument("exercise_id")
 @click.option("--gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True)
+def report(exercise_id: str, gradebook: Path, out: Path) -> None:
+    """Write the class report of EXERCISE_ID: score distribution, pass rate per check, common failure messages,
+    slowest submissions and regrade candidates, as one self-contained HTML page; print the score table."""
+    from dlgrade.exercise import load_exercise
+    from dlgrade.report import print_class_summary, write_report
+
+    try:
+        load_exercise(exercise_id)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    print_class_summary(write_report(gradebook=gradebook, exercise_id=exercise_id, out=out), console=Console())
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("exercise_id")
+@click.option("--gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("similarity"),
               show_default=True, help="folder for index.html and one side-by-side page per flagged pair")
-@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.8, show_default=True,
-              help="share of matching tokens (beyond the template) that flags a pair")
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.7, show_default=True,
+              help="share of matching normalised lines (beyond the template) that flags a pair")
 @click.option("--min-tokens", type=click.IntRange(1), default=30, show_default=True,
               help="students with less code of their own than this are never flagged")
 def similarity(exercise_id: str, gradebook: Path, out_dir: Path, threshold: float, min_tokens: int) -> None:

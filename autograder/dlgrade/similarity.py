@@ -5,8 +5,10 @@ with ``ast.unparse``, and every name the student chose becomes the placeholder `
 already uses, builtins, attributes and keyword arguments stay, as students do not choose them). One
 placeholder rather than numbered ones, so that an inserted or reordered line shifts nothing else. The lines
 of the template's own cell are then left out, so that untouched template code never counts. Every pair of
-students is compared on the remaining tokens with :class:`difflib.SequenceMatcher` (its cheap upper bounds
-first): the standard library is enough here, and the cells are bounded by the notebook reader.
+students is compared on the remaining normalised lines with :class:`difflib.SequenceMatcher` (its cheap upper
+bounds first): lines rather than tokens, as one line of tens of tokens keeps the pairs of a class fast, and
+normalising already makes a disguised line equal to its original. The standard library is enough here, and
+the cells are bounded by the notebook reader.
 """
 from __future__ import annotations
 
@@ -29,9 +31,10 @@ from dlgrade.notebook import NotebookProblem, find_notebook, read_notebook, runn
 from dlgrade.text import clean_text
 
 MAX_PARSED_CHARS = 50_000  # per cell: longer cells are compared line by line, without parsing
-MAX_TOKENS = 5_000  # per submission
+MAX_LINES = 2_000  # per submission
 MAX_SUBMISSIONS = 600  # n² pairs: 180,000 at most
 MAX_PAGES = 100  # pairs given a side-by-side page
+MAX_LISTED = 1_000  # pairs listed in index.html
 PLACEHOLDER = "v"
 KEPT_NAMES = frozenset(dir(builtins))
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d*)?|\S")
@@ -40,7 +43,7 @@ _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d*)?|\S")
 @dataclass(frozen=True)
 class Pair:
     """Two students whose graded code is alike: ``kind`` is identical (as submitted), normalised (equal after
-    normalising) or similar; ``score`` is the share of matching tokens (1.0 for equal)."""
+    normalising) or similar; ``score`` is the share of matching normalised lines (1.0 for equal)."""
 
     a: str
     b: str
@@ -54,11 +57,12 @@ class Code:
 
     raw: dict[str, str]
     normalised: dict[str, list[str]]
-    tokens: tuple[str, ...]
+    lines: tuple[str, ...]
+    tokens: int
 
     @property
     def key(self) -> str:
-        return hashlib.sha256("\0".join(self.tokens).encode("utf-8", "backslashreplace")).hexdigest()
+        return hashlib.sha256("\0".join(self.lines).encode("utf-8", "backslashreplace")).hexdigest()
 
 
 class _Rename(ast.NodeTransformer):
@@ -161,25 +165,26 @@ def without_template(lines: list[str], template: list[str]) -> list[str]:
 
 def student_code(raw: dict[str, str], *, template: dict[str, str], graded_cells: tuple[str, ...],
                  kept: frozenset[str]) -> Code:
-    """A student's cells ready to compare: normalised, the template's lines left out, tokenised."""
-    normalised, tokens = {}, []
+    """A student's cells ready to compare: normalised, the template's lines left out, tokens counted."""
+    normalised, lines = {}, []
     for cell_id in graded_cells:
-        lines = without_template(normalise(raw.get(cell_id, ""), kept=kept),
-                                 normalise(template.get(cell_id, ""), kept=kept))
-        normalised[cell_id] = lines
-        if lines:
-            tokens += [f"<cell {cell_id}>", *(t for line in lines for t in _TOKEN.findall(line))]
-    return Code(raw=raw, normalised=normalised, tokens=tuple(tokens[:MAX_TOKENS]))
+        normalised[cell_id] = without_template(normalise(raw.get(cell_id, ""), kept=kept),
+                                               normalise(template.get(cell_id, ""), kept=kept))
+        if normalised[cell_id]:
+            lines += [f"<cell {cell_id}>", *normalised[cell_id]]
+    lines = lines[:MAX_LINES]
+    return Code(raw=raw, normalised=normalised, lines=tuple(lines),
+                tokens=sum(len(_TOKEN.findall(line)) for line in lines if not line.startswith("<cell ")))
 
 
-def compare(codes: dict[str, Code], *, threshold: float = 0.8, min_tokens: int = 30) -> list[Pair]:
-    """Every pair at least ``threshold`` alike, most alike first; students with fewer than ``min_tokens``
-    tokens of their own (beyond the template) are never flagged."""
+def compare(codes: dict[str, Code], *, threshold: float = 0.7, min_tokens: int = 30) -> list[Pair]:
+    """Every pair with at least ``threshold`` of their normalised lines alike, most alike first; students with
+    fewer than ``min_tokens`` tokens of their own (beyond the template) are never flagged."""
     if len(codes) > MAX_SUBMISSIONS:
         raise ValueError(f"{len(codes)} submissions: similarity compares at most {MAX_SUBMISSIONS} at once")
-    names = sorted(student for student, code in codes.items() if len(code.tokens) >= min_tokens)
+    names = sorted(student for student, code in codes.items() if code.tokens >= min_tokens)
     ids: dict[str, int] = {}
-    sequences = {name: [ids.setdefault(t, len(ids)) for t in codes[name].tokens] for name in names}
+    sequences = {name: [ids.setdefault(line, len(ids)) for line in codes[name].lines] for name in names}
     pairs = []
     for index, b in enumerate(names):
         matcher = difflib.SequenceMatcher(None, autojunk=False)
@@ -188,7 +193,7 @@ def compare(codes: dict[str, Code], *, threshold: float = 0.8, min_tokens: int =
             matcher.set_seq1(sequences[a])
             if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
                 continue
-            if codes[a].tokens == codes[b].tokens:
+            if codes[a].lines == codes[b].lines:
                 same_raw = all(_strip(codes[a].raw.get(c, "")) == _strip(codes[b].raw.get(c, ""))
                                for c in codes[a].normalised)
                 pairs.append(Pair(a, b, 1.0, "identical" if same_raw else "normalised"))
@@ -252,7 +257,7 @@ def identical_groups(*, gradebook: Path, exercise_id: str, min_tokens: int = 30)
         codes, _ = gradebook_code(session=session, exercise=exercise)
     groups: dict[str, list[str]] = {}
     for student, code in sorted(codes.items()):
-        if len(code.tokens) >= min_tokens:
+        if code.tokens >= min_tokens:
             groups.setdefault(code.key, []).append(student)
     return [group for group in groups.values() if len(group) > 1]
 
@@ -284,9 +289,9 @@ def _page(title: str, body: str) -> str:
 
 def render_pair(pair: Pair, codes: dict[str, Code], *, exercise_id: str) -> str:
     """One flagged pair side by side: the code as compared, then as submitted, cell by cell."""
-    differ = difflib.HtmlDiff(wrapcolumn=90)
+    differ = difflib.HtmlDiff(wrapcolumn=70)
     a, b = codes[pair.a], codes[pair.b]
-    body = [f"<p>{KINDS[pair.kind]}: {pair.score:.0%} of the tokens beyond the template match.</p>"]
+    body = [f"<p>{KINDS[pair.kind]}: {pair.score:.0%} of the normalised lines beyond the template match.</p>"]
     for title, left, right in (
             ("as compared (names the student chose shown as v; comments, docstrings, layout and the template's "
              "lines left out)", a.normalised, b.normalised),
@@ -301,9 +306,9 @@ def render_pair(pair: Pair, codes: dict[str, Code], *, exercise_id: str) -> str:
 
 
 def render_index(pairs: list[Pair], *, exercise_id: str, compared: int, missing: list[str]) -> str:
-    """The ranked list of flagged pairs, each linked to its page."""
+    """The ranked list of flagged pairs (the first MAX_LISTED), each of the first MAX_PAGES linked to its page."""
     rows = []
-    for index, pair in enumerate(pairs):
+    for index, pair in enumerate(pairs[:MAX_LISTED]):
         link = f'<a href="pair-{index + 1:03d}.html">diff</a>' if index < MAX_PAGES else ""
         rows.append(f"<tr><td>{index + 1}</td><td>{_escape(pair.a)}</td><td>{_escape(pair.b)}</td>"
                     f"<td>{pair.score:.0%}</td><td>{KINDS[pair.kind]}</td><td>{link}</td></tr>")
@@ -313,6 +318,8 @@ def render_index(pairs: list[Pair], *, exercise_id: str, compared: int, missing:
                  f"or their notebook could not be read): {_escape(', '.join(missing))}</p>")
     body += ("<table><tr><th>#</th><th>student</th><th>student</th><th>alike</th><th>kind</th><th></th></tr>"
              + "".join(rows) + "</table>")
+    if len(pairs) > MAX_LISTED:
+        body += f"<p>... and {len(pairs) - MAX_LISTED} pairs less alike (raise --threshold to see fewer).</p>"
     return _page(f"{exercise_id}: similar submissions", body)
 
 
@@ -324,7 +331,7 @@ class SimilarityReport:
     index: Path
 
 
-def find_similar(*, exercise_id: str, gradebook: Path, out_dir: Path, threshold: float = 0.8,
+def find_similar(*, exercise_id: str, gradebook: Path, out_dir: Path, threshold: float = 0.7,
                  min_tokens: int = 30) -> SimilarityReport:
     """Compare every latest submission of the exercise in ``gradebook``; write ``out_dir/index.html`` and a
     side-by-side page for each of the first flagged pairs."""
