@@ -26,7 +26,7 @@ CLASS = {
     HOSTILE: (12.0, [("failed", 0, f"{HOSTILE} NotImplementedError"), ("passed", 4, ""),
                      ("not judged", 0, "the grader was overloaded")]),
 }
-CHECKS = ["neuron computes X.w + b", "logits have shape (n,)", "training lowers the loss"]
+CHECKS = ["neuron computes X.w + b", "logits have shape (n,)", "training lowers the loss $x^$"]  # $ is maths to matplotlib
 
 
 def results(seconds: float, outcomes: list) -> dict:
@@ -65,7 +65,7 @@ def test_the_page_escapes_student_text_and_embeds_its_plots(gradebook):
     assert page.count("data:image/png;base64,") == 2  # the score histogram and the pass rates
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert "<td>logits have shape (n,)</td><td>2</td><td>0</td><td>2</td><td>0</td><td>50%</td>" in page
-    assert "<td>training lowers the loss</td><td>1</td><td>1</td><td>0</td><td>2</td><td>50%</td>" in page
+    assert "<td>training lowers the loss $x^$</td><td>1</td><td>1</td><td>0</td><td>2</td><td>50%</td>" in page
     slowest = page[page.index("Slowest"):page.index("Regrade")]
     assert slowest.index("bob") < slowest.index("&lt;img") < slowest.index("cy") < slowest.index("ada")
 

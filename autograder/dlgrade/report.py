@@ -99,20 +99,25 @@ def print_class_summary(report: ClassReport, *, console: Console) -> None:
     console.print(_summary(report), markup=False, highlight=False)
 
 
-def _plot(draw) -> str:
+def _plot(draw, *, height: float = 3.5) -> str:
     """A matplotlib figure drawn by ``draw(axis)``, as an <img> with an embedded PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axis = plt.subplots(figsize=(7, 3.5))
+    fig, axis = plt.subplots(figsize=(7, height))
     draw(axis)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+def _label(name: str) -> str:
+    """A check's name as a plot label: short, and with ``$`` kept literal (matplotlib reads $...$ as maths)."""
+    return name[:40].replace("$", r"\$")
 
 
 def _escape(text: str) -> str:
@@ -142,7 +147,7 @@ def render_report(report: ClassReport) -> str:
     """The class report as one self-contained page."""
     body = [f"<p>{_escape(_summary(report))}</p>"]
     if report.rows:
-        top = max(row.max_score for row in report.rows)
+        top = max(1.0, *(row.max_score for row in report.rows))
         body.append("<h2>Score distribution</h2>")
         body.append(_plot(lambda axis: (axis.hist(report.scores, bins=min(20, max(5, int(top) + 1)),
                                                   range=(0, top), color="#3b7dd8", edgecolor="white"),
@@ -153,9 +158,10 @@ def render_report(report: ClassReport) -> str:
     if names:
         body.append("<h2>Pass rate per check</h2>")
         body.append(_plot(lambda axis: (axis.barh(range(len(names)), [100 * r for r in rates], color="#27ae60"),
-                                        axis.set_yticks(range(len(names)), [n[:40] for n in names], fontsize=7),
+                                        axis.set_yticks(range(len(names)), [_label(n) for n in names], fontsize=7),
                                         axis.invert_yaxis(), axis.set_xlim(0, 100),
-                                        axis.set_xlabel("% of judged gradings passed"))))
+                                        axis.set_xlabel("% of judged gradings passed")),
+                           height=min(20.0, 1.0 + 0.3 * len(names))))
         body.append(_table(["check", "passed", "partial", "failed", "not judged", "pass rate"], [
             [_escape(name), *(str(counts[o]) for o in ("passed", "partial", "failed", NOT_JUDGED)), f"{rate:.0%}"]
             for (name, counts), rate in zip(report.checks.items(), rates)]))
