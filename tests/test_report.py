@@ -26,7 +26,8 @@ CLASS = {
     HOSTILE: (12.0, [("failed", 0, f"{HOSTILE} NotImplementedError"), ("passed", 4, ""),
                      ("not judged", 0, "the grader was overloaded")]),
 }
-CHECKS = ["neuron computes X.w + b", "logits have shape (n,)", "training lowers the loss $x^$"]  # $ is maths to matplotlib
+# "$" starts maths for matplotlib
+CHECKS = ["neuron computes X.w + b", "logits have shape (n,)", "training lowers the loss $x^$"]
 
 
 def results(seconds: float, outcomes: list) -> dict:

@@ -142,12 +142,21 @@ def template_names(sources: list[str]) -> frozenset[str]:
 def normalise(source: str, *, kept: frozenset[str] = KEPT_NAMES) -> list[str]:
     """The cell's lines with comments, docstrings and layout normalised and chosen names replaced; a cell
     that cannot be parsed gives its non-blank lines without ``#`` comments, stripped."""
+    return _normalised(source, kept=kept)[0]
+
+
+def _normalised(source: str, *, kept: frozenset[str]) -> tuple[list[str], bool]:
+    """The normalised lines, and whether they come from the syntax tree."""
     tree = _parse(source)
     if tree is not None:
         try:
-            return [line for line in ast.unparse(_Rename(kept).visit(tree)).splitlines() if line.strip()]
+            return [line for line in ast.unparse(_Rename(kept).visit(tree)).splitlines() if line.strip()], True
         except (RecursionError, MemoryError, ValueError):
             pass
+    return _plain_lines(source), False
+
+
+def _plain_lines(source: str) -> list[str]:
     return [line.split("#")[0].strip() for line in source.splitlines()[:10_000] if line.split("#")[0].strip()]
 
 
@@ -168,8 +177,9 @@ def student_code(raw: dict[str, str], *, template: dict[str, str], graded_cells:
     """A student's cells ready to compare: normalised, the template's lines left out, tokens counted."""
     normalised, lines = {}, []
     for cell_id in graded_cells:
-        normalised[cell_id] = without_template(normalise(raw.get(cell_id, ""), kept=kept),
-                                               normalise(template.get(cell_id, ""), kept=kept))
+        own, parsed = _normalised(raw.get(cell_id, ""), kept=kept)
+        given = template.get(cell_id, "")  # left out in the same form: a cell that does not parse keeps its lines
+        normalised[cell_id] = without_template(own, normalise(given, kept=kept) if parsed else _plain_lines(given))
         if normalised[cell_id]:
             lines += [f"<cell {cell_id}>", *normalised[cell_id]]
     lines = lines[:MAX_LINES]
