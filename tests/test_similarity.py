@@ -194,3 +194,15 @@ def test_a_batch_warns_of_identical_submissions(tmp_path):
                               "--out", str(tmp_path / "similar")], capture_output=True, text=True, timeout=120,
                              env=env)
     assert similar.returncode == 0 and "normalised" in similar.stdout, similar.stdout + similar.stderr
+
+
+def test_hostile_notebooks_give_cells_or_nothing(tmp_path):
+    hostile = sorted((ROOT / "tests" / "hostile").glob("*.ipynb"))
+    assert hostile
+    for path in hostile:
+        cells = submitted_cells(submission=path, exercise=EXERCISE)
+        assert set(cells) <= set(EXERCISE.graded_cells) and all(isinstance(s, str) for s in cells.values())
+        code(cells)
+    assert submitted_cells(submission=tmp_path / "nothing-here", exercise=EXERCISE) == {}
+    (tmp_path / "folder").mkdir()
+    assert submitted_cells(submission=tmp_path / "folder", exercise=EXERCISE) == {}

@@ -218,10 +218,10 @@ def _strip(source: str) -> list[str]:
 
 def submitted_cells(*, submission: Path, exercise: Exercise) -> dict[str, str]:
     """The graded cells of a submission as ``{cell id: source}``, read with the notebook reader's bounds;
-    empty when the notebook cannot be read."""
+    empty when the notebook cannot be read (the grading has said why)."""
     try:
         cells = runnable_cells(read_notebook(find_notebook(submission, exercise)), exercise)
-    except NotebookProblem:
+    except (NotebookProblem, OSError):
         return {}
     graded = {}
     for cell in cells:
