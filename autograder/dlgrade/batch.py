@@ -11,7 +11,10 @@ A grading with checks not judged (the grader was overloaded) is recorded, listed
 A collected name that the roster knows as an e-mail or alias is recorded under the student's roster id; one the
 roster lacks (when there is a roster) is graded under its own name and listed. Times the instructor gives
 (``submitted_at`` for everyone, ``times`` by student) replace the collected ones and are recorded with their
-source, in the gradebook and in the student's results.json (``extra_data``)."""
+source, in the gradebook and in the student's results.json (``extra_data``).
+
+Each submission's graded cells are recorded with it, and students graded with the same code (beyond the
+template, after normalising; see :mod:`dlgrade.similarity`) are listed."""
 from __future__ import annotations
 
 import dataclasses
@@ -33,10 +36,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from dlgrade.collect import FoundSubmission, collect_submissions, with_times
-from dlgrade.exercise import load_exercise
+from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.grade import ensure_reference_answers
 from dlgrade.gradebook import is_graded, open_gradebook, record
 from dlgrade.roster import closest, known_student, resolve, roster
+from dlgrade.similarity import identical_groups, submitted_cells
 
 MAX_SLUG_CHARS = 80
 
@@ -50,19 +54,20 @@ class BatchSummary:
     problems: dict[str, str] = field(default_factory=dict)
     not_judged: dict[str, float] = field(default_factory=dict)  # student -> points not judged, to regrade
     not_on_roster: dict[str, list[str]] = field(default_factory=dict)  # student -> closest roster names
+    identical: list[list[str]] = field(default_factory=list)  # groups with the same graded code, one graded now
     interrupted: bool = False
 
 
 class _Runner:
     """Runs one grading process per submission and can stop all of them at once."""
 
-    def __init__(self, *, exercise_id: str, out_root: Path, extra_args: list[str]):
-        self.exercise_id, self.out_root, self.extra_args = exercise_id, out_root, extra_args
+    def __init__(self, *, exercise: Exercise, out_root: Path, extra_args: list[str]):
+        self.exercise, self.exercise_id, self.out_root, self.extra_args = exercise, exercise.id, out_root, extra_args
         self.running: set[subprocess.Popen] = set()
         self.lock = threading.Lock()
         self.stopping = False
 
-    def grade(self, item: FoundSubmission) -> dict:
+    def grade(self, item: FoundSubmission) -> tuple[dict, dict[str, str]]:
         out_dir = student_folder(out_root=self.out_root, student=item.student)
         command = [sys.executable, "-m", "dlgrade", "grade", str(item.path), "--exercise", self.exercise_id,
                    "--out", str(out_dir), *self.extra_args, *(["--problem", item.problem] if item.problem else [])]
@@ -82,7 +87,8 @@ class _Runner:
         results["extra_data"]["submitted_at"] = item.submitted_at and item.submitted_at.isoformat()
         results["extra_data"]["time_source"] = item.time_source or "none: on time"
         (out_dir / "results.json").write_text(json.dumps(results, indent=2))
-        return results
+        cells = {} if item.problem else submitted_cells(submission=item.path, exercise=self.exercise)
+        return results, cells
 
     def stop(self) -> None:
         with self.lock:
@@ -163,7 +169,7 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                 summary.skipped.append(item.student)
             else:
                 todo.append(item)
-        runner = _Runner(exercise_id=exercise_id, out_root=out_root, extra_args=list(extra_args))
+        runner = _Runner(exercise=exercise, out_root=out_root, extra_args=list(extra_args))
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(), TextColumn("ETA"),
                    TimeRemainingColumn())
@@ -176,13 +182,13 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                     for future in done:
                         item = pending.pop(future)
                         try:
-                            results = future.result()
+                            results, cells = future.result()
                         except Exception as error:  # a grader failure for one submission never stops the batch
                             summary.failed[item.student] = str(error)
                         else:
                             record(session, student=item.student, exercise=exercise_id,
                                    content_hash=item.content_hash, submitted_at=item.submitted_at, results=results,
-                                   time_source=item.time_source)
+                                   time_source=item.time_source, cells=cells)
                             summary.graded.append(item.student)
                             if item.problem:
                                 summary.problems[item.student] = item.problem
@@ -194,4 +200,7 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                 runner.stop()
                 for future in pending:
                     future.cancel()
+    graded = set(summary.graded)
+    summary.identical = [group for group in identical_groups(gradebook=gradebook, exercise_id=exercise_id)
+                         if graded & set(group)]
     return summary

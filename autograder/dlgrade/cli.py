@@ -135,6 +135,7 @@ def _given_times(*, submitted_at: str | None, times_csv: Path | None, times_from
 def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regrade_student, public_only,
                  overrides, allow_weaker_isolation, times) -> None:
     from dlgrade.batch import grade_batch
+    from dlgrade.report import class_report, print_class_summary
 
     extra = ["--public-only"] if public_only else []
     extra += ["--allow-weaker-isolation"] if allow_weaker_isolation else []
@@ -167,6 +168,12 @@ def _grade_class(*, paths, exercise_id, out_dir, gradebook, jobs, regrade, regra
     for student, near in summary.not_on_roster.items():
         hint = f" (closest: {', '.join(near)})" if near else ""
         console.print(terminal_safe(f"  {student}{hint}"), markup=False, highlight=False)
+    if summary.graded:
+        print_class_summary(class_report(gradebook=gradebook, exercise_id=exercise_id), console=console)
+    for group in summary.identical:
+        console.print(terminal_safe(f"warning: identical graded code (beyond the template): {', '.join(group)}; "
+                                    f"see dlgrade similarity {exercise_id} --gradebook {gradebook}"),
+                      markup=False, highlight=False)
     if summary.interrupted:
         console.print("stopped: run the same command again to grade the rest")
         sys.exit(130)
@@ -242,6 +249,58 @@ def override(student: str, exercise_id: str, gradebook: Path, points: float | No
                                  f"{'as graded' if row.points is None else f'{row.points:g}'}, due "
                                  f"{'as the exercise' if row.due is None else row.due.isoformat()} "
                                  f"(by {row.by}: {row.note})"))
+
+
+@main.command()
+@click.argument("exercise_id")
+@click.option("--gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True)
+def report(exercise_id: str, gradebook: Path, out: Path) -> None:
+    """Write the class report of EXERCISE_ID: score distribution, pass rate per check, common failure messages,
+    slowest submissions and regrade candidates, as one self-contained HTML page; print the score table."""
+    from dlgrade.exercise import load_exercise
+    from dlgrade.report import print_class_summary, write_report
+
+    try:
+        load_exercise(exercise_id)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    print_class_summary(write_report(gradebook=gradebook, exercise_id=exercise_id, out=out), console=Console())
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("exercise_id")
+@click.option("--gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("similarity"),
+              show_default=True, help="folder for index.html and one side-by-side page per flagged pair")
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.7, show_default=True,
+              help="share of matching normalised lines (beyond the template) that flags a pair")
+@click.option("--min-tokens", type=click.IntRange(1), default=30, show_default=True,
+              help="students with less code of their own than this are never flagged")
+def similarity(exercise_id: str, gradebook: Path, out_dir: Path, threshold: float, min_tokens: int) -> None:
+    """Rank pairs of students whose graded cells of EXERCISE_ID are identical or alike (names, comments and
+    layout normalised; the template's own code left out), from the cells the gradebook keeps."""
+    from dlgrade.similarity import find_similar
+
+    try:
+        report = find_similar(exercise_id=exercise_id, gradebook=gradebook, out_dir=out_dir, threshold=threshold,
+                              min_tokens=min_tokens)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    console = Console()
+    table = Table(title=f"{exercise_id}: {len(report.pairs)} of the pairs of {report.compared} students flagged")
+    for column in ("student", "student", "alike", "kind"):
+        table.add_column(column)
+    for pair in report.pairs[:20]:
+        table.add_row(escape(terminal_safe(pair.a)), escape(terminal_safe(pair.b)), f"{pair.score:.0%}", pair.kind)
+    console.print(table)
+    if report.missing:
+        console.print(f"{len(report.missing)} not compared: the gradebook holds no graded cells for them (graded "
+                      "before it kept them: grade again with --regrade)")
+    console.print(f"wrote {report.index}", markup=False, highlight=False)
 
 
 @main.command()

@@ -7,14 +7,15 @@ next run of the batch grades it again. Times are stored in UTC
 (SQLite keeps no UTC offset: a time stored with its offset dropped would move by that many hours); a
 submission without a known time (``submitted_at`` NULL) is on time, and ``time_source`` says where a time came
 from. The roster (students' names, e-mails, LMS ids and aliases) and the instructors' overrides live here too.
-A gradebook written by an older dlgrade gets the new columns (empty) when opened.
+The graded cells of a submission are kept too (for ``dlgrade similarity``), in a table of their own.
+A gradebook written by an older dlgrade gets the new columns and tables (empty) when opened.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, func, inspect, select, text
+from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, delete, func, inspect, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from dlgrade.judged import NOT_JUDGED
@@ -96,6 +97,16 @@ class TestResult(Base):
     submission: Mapped[Submission] = relationship(back_populates="tests")
 
 
+class GradedCell(Base):
+    """A graded cell's source as submitted (bounded by the notebook reader)."""
+    __tablename__ = "graded_cells"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    cell_id: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(default="")
+
+
 def open_gradebook(path: Path):
     """An engine for the gradebook file, creating its tables on first use."""
     engine = create_engine(f"sqlite:///{path}")
@@ -147,18 +158,20 @@ def is_graded(session: Session, *, student: str, exercise: str, content_hash: st
 
 
 def record(session: Session, *, student: str, exercise: str, content_hash: str, submitted_at: datetime | None,
-           results: dict, time_source: str | None = None) -> None:
-    """Store one graded submission (replacing an earlier grading of the same files) and commit at once.
-    A ``submitted_at`` without a zone is taken as UTC; None means no time is known (on time)."""
+           results: dict, time_source: str | None = None, cells: dict[str, str] | None = None) -> None:
+    """Store one graded submission (replacing an earlier grading of the same files) and commit at once, with
+    its graded ``cells`` ({cell id: source}) when given. A ``submitted_at`` without a zone is taken as UTC; None
+    means no time is known (on time)."""
     for model, key in ((Student, student), (Exercise, exercise)):
         if session.get(model, key) is None:
             session.add(model(id=key))
     earlier = session.scalar(select(Submission).where(
         Submission.student_id == student, Submission.exercise_id == exercise, Submission.content_hash == content_hash))
     if earlier is not None:
+        session.execute(delete(GradedCell).where(GradedCell.submission_id == earlier.id))
         session.delete(earlier)
         session.flush()
-    session.add(Submission(
+    submission = Submission(
         student_id=student, exercise_id=exercise, content_hash=content_hash,
         submitted_at=None if submitted_at is None else _utc(submitted_at), time_source=time_source,
         graded_at=datetime.now(timezone.utc), score=results["score"], max_score=results["max_score"],
@@ -168,7 +181,11 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
                           max_score=t["max_score"], status=t["extra_data"].get("outcome", t["status"]),
                           visibility=t["visibility"],
                           output=t.get("output", "")) for i, t in enumerate(results["tests"])],
-    ))
+    )
+    session.add(submission)
+    session.flush()
+    session.add_all(GradedCell(submission_id=submission.id, position=i, cell_id=cell_id, source=source)
+                    for i, (cell_id, source) in enumerate((cells or {}).items()))
     session.commit()
 
 
