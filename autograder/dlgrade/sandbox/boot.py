@@ -19,6 +19,7 @@ import resource
 import signal
 import sys
 
+from dlgrade.sandbox.entry import engine_command
 from dlgrade.sandbox.limits import BootPlan
 from dlgrade.sandbox.view import HOME, Mount, from_json
 
@@ -239,7 +240,8 @@ def main() -> None:
     tmp = "/tmp" if "file-view" in layers else home
     os.environ.update(HOME=home, TMPDIR=tmp, KERAS_HOME=os.path.join(home, ".keras"),
                       DLGRADE_ISOLATION=",".join(layers), DLGRADE_LIMITS=json.dumps(plan.to_json_dict()["limits"]))
-    os.execv(sys.executable, [sys.executable, "-I", "-m", "dlgrade.sandbox.server", str(plan.channel_fd)])
+    command = engine_command("dlgrade.sandbox.server", str(plan.channel_fd))
+    os.execv(command[0], command)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 from dlgrade.judged import NotJudged
 from dlgrade.protocol import Channel, ChannelClosed, ProtocolError, TransferBudget
 from dlgrade.sandbox.clock import POLL_S, SubmissionClock, WaitClock
+from dlgrade.sandbox.entry import engine_command
 from dlgrade.sandbox.limits import BootPlan, SandboxLimits
 from dlgrade.sandbox.uids import UidLease, lease_uid
 from dlgrade.sandbox.view import file_view, to_json
@@ -171,7 +172,7 @@ class Sandbox:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         with open(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "dlgrade.sandbox.boot", json.dumps(plan.to_json_dict())],
+                engine_command("dlgrade.sandbox.boot", json.dumps(plan.to_json_dict())),
                 pass_fds=[theirs.fileno(), report_write], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 env=env, start_new_session=True, cwd=self.scratch,
             )
