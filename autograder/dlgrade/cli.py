@@ -392,13 +392,17 @@ def check(notebook: Path, checks: Path | None, out_dir: Path | None) -> None:
 @checks_option
 def pack(notebook: Path, checks: Path | None) -> None:
     """Build the zip to submit: NOTEBOOK plus the files the exercise asks for."""
-    from dlgrade.pack import PackProblem, pack_submission, untouched_cells
+    from dlgrade.pack import PackProblem, missing_files, pack_submission, untouched_cells
 
     exercise = _bundle_exercise(notebook, checks)
     untouched = untouched_cells(notebook=notebook, exercise=exercise)
     if untouched:
         click.echo(f"warning: {len(untouched)} of {len(exercise.graded_cells)} graded cells are still as handed out "
                    f"({', '.join(untouched)}): they earn no points. Did you save the notebook?", err=True)
+    for name in missing_files(notebook=notebook, exercise=exercise):
+        click.echo(f"warning: {name} not found beside {notebook.name}, so it is not in the submission and the checks "
+                   f"that need it earn no points; save it from your notebook (model.save_weights({name!r}) for "
+                   "weights) and pack again", err=True)
     try:
         click.echo(f"wrote {pack_submission(notebook=notebook, exercise=exercise)}")
     except PackProblem as problem:

@@ -1,6 +1,7 @@
 """Build the file a student submits: the notebook plus the files the exercise asks for (trained weights),
-refusing with a clear message when one is missing, too large, or the notebook is not gradable, and warning
-when graded cells are still the template's. Imports no TensorFlow: packing takes well under a second."""
+refusing with a clear message when it is too large or the notebook is not gradable, and warning when graded
+cells are still the template's or a file the exercise asks for is missing (the notebook is still worth its
+other points: the checks of a missing file earn none and say why). Imports no TensorFlow: packing takes well under a second."""
 from __future__ import annotations
 
 import hashlib
@@ -37,19 +38,20 @@ def untouched_cells(*, notebook: Path, exercise: Exercise) -> list[str]:
     return [cell for cell, digest in digests.items() if released.get(cell) == digest]
 
 
+def missing_files(*, notebook: Path, exercise: Exercise) -> list[str]:
+    """The files the exercise asks for that are not beside the notebook."""
+    return [name for name in exercise.submit_files if not (notebook.parent / name).is_file()]
+
+
 def pack_submission(*, notebook: Path, exercise: Exercise, out: Path | None = None) -> Path:
-    """Write ``<notebook stem>-submission.zip`` beside the notebook (or ``out``) and return its path."""
+    """Write ``<notebook stem>-submission.zip`` beside the notebook (or ``out``), with the notebook and the
+    asked-for files that exist, and return its path."""
     try:
         runnable_cells(read_notebook(notebook, validate=False), exercise)
     except NotebookProblem as problem:
         raise PackProblem(str(problem)) from None
-    files = [notebook]
-    for name in exercise.submit_files:
-        path = notebook.parent / name
-        if not path.is_file():
-            raise PackProblem(f"{exercise.id}: {name} not found beside {notebook.name}; save it from your "
-                              f"notebook (model.save_weights({name!r}) for weights) and pack again")
-        files.append(path)
+    missing = missing_files(notebook=notebook, exercise=exercise)
+    files = [notebook] + [notebook.parent / name for name in exercise.submit_files if name not in missing]
     total = sum(p.stat().st_size for p in files)
     if total > exercise.limits.submission_bytes:
         raise PackProblem(f"{exercise.id}: the submission is {total >> 20} MiB; the limit is "
