@@ -26,14 +26,15 @@ def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
 def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
                      problem: str | None = None,
                      limit_overrides: dict | None = None, record_answers_to: Path | None = None,
-                     allow_weaker_isolation: bool = False) -> dict:
+                     allow_weaker_isolation: bool = False, gradescope=None) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
     ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
     replaces fields of its sandbox limits (e.g. ``call_timeout_s``). Grading refuses to run student code
     when the kernel refuses part of the sandbox's isolation, unless ``allow_weaker_isolation``.
     ``problem`` (a message for the student, e.g. from a batch that could not read the files) fails every test
-    with it, without reading the submission or starting a sandbox.
+    with it, without reading the submission or starting a sandbox. ``gradescope`` (GradescopeSettings) writes
+    results.json as Gradescope shows it: HTML outputs with the plots, the instructor's visibility settings.
     """
     started = time.monotonic()
     if isinstance(exercise, str):
@@ -67,9 +68,14 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
             notices.append(f"graded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}")
     results = build_results(outcomes=outcomes, exercise_id=exercise.id, seconds=time.monotonic() - started,
                             notices=notices, grader_version=__version__, isolation=session.isolation)
-    write_results(results, out_dir)
-    page = render_feedback(results=results, figures={o.test_id: o.figures for o in outcomes},
-                           title=f"{exercise.id}: {exercise.title}")
+    figures = {o.test_id: o.figures for o in outcomes}
+    if gradescope is None:
+        write_results(results, out_dir)
+    else:
+        from dlgrade.gradescope_results import gradescope_results
+
+        write_results(gradescope_results(results=results, figures=figures, settings=gradescope), out_dir)
+    page = render_feedback(results=results, figures=figures, title=f"{exercise.id}: {exercise.title}")
     (out_dir / "feedback.html").write_text(page)
     return results
 
