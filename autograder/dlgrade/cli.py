@@ -115,10 +115,10 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
                                    "class (with --gradebook FILE)")
         from dlgrade.grade import grade_submission
 
+        settings = GradescopeSettings.read(gradescope_settings) if gradescope_settings else None
         results = grade_submission(submission=paths[0], exercise=exercise_id, out_dir=out_dir,
                                    include_hidden=not public_only, limit_overrides=overrides, problem=problem,
-                                   allow_weaker_isolation=allow_weaker_isolation,
-                                   gradescope=GradescopeSettings.read(gradescope_settings) if gradescope_settings else None)
+                                   allow_weaker_isolation=allow_weaker_isolation, gradescope=settings)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
     except (DatasetMissing, IsolationUnavailable) as error:
