@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dlgrade.gradescope import build_gradescope_zip
 
+ROOT = Path(__file__).resolve().parents[1]
+
 PYTHON_STUB = """#!/bin/bash
 echo "python3.11 $*" >> {log}
 if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
@@ -57,7 +59,10 @@ def test_xor_installs_its_requirements_and_no_dataset(tmp_path):
     assert fetch_calls(archive) == []
     requirements = zipfile.ZipFile(archive).read("requirements.txt").decode()
     assert "tensorflow==" in requirements and "-c grading_env/requirements.txt" in requirements
-    assert not any(name in requirements for name in ("mlxtend", "gymnasium", "tensorflow-text", "nbgrader", "SQLAlchemy"))
+    assert not any(name in requirements
+                   for name in ("mlxtend", "gymnasium", "tensorflow-text", "nbgrader", "SQLAlchemy"))
+    pinned = set((ROOT / "grading_env" / "requirements.txt").read_text().splitlines())
+    assert all(line in pinned for line in requirements.splitlines() if "==" in line)  # the grading environment's pins
     done, calls, source = run_setup(tmp_path, archive)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "python3.11 -m venv .venv" in calls

@@ -10,6 +10,7 @@ from pathlib import Path
 from dlgrade import __version__
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.feedback import render_feedback
+from dlgrade.gradescope_results import GradescopeSettings, gradescope_results
 from dlgrade.notebook import NotebookProblem, find_notebook, missing_graded_cells, read_notebook, runnable_cells
 from dlgrade.proxy import StudentSession
 from dlgrade.results import build_results, write_results
@@ -26,7 +27,7 @@ def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
 def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
                      problem: str | None = None,
                      limit_overrides: dict | None = None, record_answers_to: Path | None = None,
-                     allow_weaker_isolation: bool = False, gradescope=None) -> dict:
+                     allow_weaker_isolation: bool = False, gradescope: GradescopeSettings | None = None) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
     ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
@@ -69,12 +70,8 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
     results = build_results(outcomes=outcomes, exercise_id=exercise.id, seconds=time.monotonic() - started,
                             notices=notices, grader_version=__version__, isolation=session.isolation)
     figures = {o.test_id: o.figures for o in outcomes}
-    if gradescope is None:
-        write_results(results, out_dir)
-    else:
-        from dlgrade.gradescope_results import gradescope_results
-
-        write_results(gradescope_results(results=results, figures=figures, settings=gradescope), out_dir)
+    write_results(results if gradescope is None else
+                  gradescope_results(results=results, figures=figures, settings=gradescope), out_dir)
     page = render_feedback(results=results, figures=figures, title=f"{exercise.id}: {exercise.title}")
     (out_dir / "feedback.html").write_text(page)
     return results

@@ -54,7 +54,8 @@ def exercise_datasets(*, exercise: Exercise) -> list[Dataset]:
     for dataset in datasets:
         if dataset.tfds:
             raise GradescopeProblem(f"{exercise.id}: dataset '{dataset.name}' is online only (tensorflow-datasets "
-                                    f"{dataset.tfds}); declare its offline stand-in '{dataset.offline}' in exercise.toml")
+                                    f"{dataset.tfds}); declare its offline stand-in '{dataset.offline}' in "
+                                    "exercise.toml")
     return datasets
 
 
@@ -68,7 +69,7 @@ def _fetch_lines(*, exercise: Exercise, datasets: list[Dataset]) -> str:
         packages = [data_pins[PLACE_PACKAGES[p]] for p in dataset.places if p in PLACE_PACKAGES]
         lines.append(shlex.join(["fetch_dataset", dataset.name, *packages[:1]]))
     if datasets:
-        lines.append(f"step \"the split files of {exercise.id}\" .venv/bin/python -m dlgrade data prepare {exercise.id}")
+        lines.append(f'step "the split files of {exercise.id}" .venv/bin/python -m dlgrade data prepare {exercise.id}')
     return "\n".join(lines) or f"# {exercise.id} declares no dataset: nothing to fetch"
 
 

@@ -58,7 +58,8 @@ def figures_html(*, figures: list[dict], draw=png_of) -> str:
         png = draw(figure) if len(shown) < MAX_FIGURES else b""
         if png and used + len(png) <= MAX_FIGURE_BYTES:
             used += len(png)
-            shown.append(f'<img alt="{html.escape(title)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+            encoded = base64.b64encode(png).decode()
+            shown.append(f'<img alt="{html.escape(title)}" src="data:image/png;base64,{encoded}">')
         else:
             dropped.append(html.escape(title))
     if dropped:

@@ -37,7 +37,9 @@ fetch_dataset() {{  # NAME [PACKAGE]: a verified copy into data/NAME/; offline p
         .venv/bin/python -m dlgrade data fetch "$name" --dest data --offline 2>/dev/null && return 0
     fi
     .venv/bin/python -m dlgrade data fetch "$name" --dest data && return 0
-    fail "dataset '$name' of {exercise_id} could not be obtained: no verified copy offline${{package:+ nor in $package}} \\
+    local tried="no verified copy offline"
+    if [ -n "$package" ]; then tried="$tried nor in $package"; fi
+    fail "dataset '$name' of {exercise_id} could not be obtained: $tried \\
 and its download failed (above). Fix: ship it, \\`dlgrade gradescope {exercise_id} --ship-data\\` on a \\
 machine that has it (\\`dlgrade data fetch $name --dest DIR\\`, then DLGRADE_DATA_DIR=DIR), or put a verified copy in \\
 $SOURCE/data/$name/ before setup.sh runs"
