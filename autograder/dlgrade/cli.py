@@ -18,6 +18,7 @@ from rich.table import Table
 from dlgrade import __version__
 from dlgrade.datasets.commands import data
 from dlgrade.datasets.locate import DatasetMissing
+from dlgrade.gradescope_results import VISIBILITIES, GradescopeSettings
 from dlgrade.judged import NOT_JUDGED, score_text, total_text
 from dlgrade.text import terminal_safe
 
@@ -84,16 +85,21 @@ def main() -> None:
 @click.option("--times-from-mtime", is_flag=True,
               help="with --gradebook: a submission without a time of its own gets its notebooks' modification time "
               "(a copy changes it; by default such a submission is on time)")
+@click.option("--gradescope", "gradescope_settings", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="write results.json for Gradescope (HTML outputs with plots) with the settings of this "
+              "gradescope.json (what `dlgrade gradescope` puts in the autograder zip)")
 @click.option("--problem", hidden=True, help="fail every test with this message without reading the submission "
               "(a batch passes it for a submission it could not collect)")
 def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
           startup_timeout: float | None, gradebook: Path | None, jobs: int, regrade: bool,
           regrade_student: str | None, allow_weaker_isolation: bool, submitted_at: str | None, times_csv: Path | None,
-          times_from_mtime: bool, problem: str | None) -> None:
+          times_from_mtime: bool, problem: str | None, gradescope_settings: Path | None) -> None:
     """Grade one submission (notebook or folder), or with --gradebook a whole class from PATHS."""
     from dlgrade.sandbox.spawn import IsolationUnavailable
 
     overrides = {k: v for k, v in (("call_timeout_s", call_timeout), ("startup_timeout_s", startup_timeout)) if v}
+    if gradebook is not None and gradescope_settings is not None:
+        raise click.UsageError("--gradescope grades one submission (Gradescope's run_autograder), not a class")
     try:
         if gradebook is not None:
             _grade_class(paths=list(paths), exercise_id=exercise_id, out_dir=out_dir, gradebook=gradebook, jobs=jobs,
@@ -109,9 +115,10 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
                                    "class (with --gradebook FILE)")
         from dlgrade.grade import grade_submission
 
+        settings = GradescopeSettings.read(gradescope_settings) if gradescope_settings else None
         results = grade_submission(submission=paths[0], exercise=exercise_id, out_dir=out_dir,
                                    include_hidden=not public_only, limit_overrides=overrides, problem=problem,
-                                   allow_weaker_isolation=allow_weaker_isolation)
+                                   allow_weaker_isolation=allow_weaker_isolation, gradescope=settings)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
     except (DatasetMissing, IsolationUnavailable) as error:
@@ -414,11 +421,29 @@ def pack(notebook: Path, checks: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("autograder.zip"), show_default=True)
 @click.option("--allow-weaker-isolation", is_flag=True,
               help="grade even where Gradescope's container refuses the sandbox's namespaces")
-def gradescope(exercise_id: str, out: Path, allow_weaker_isolation: bool) -> None:
+@click.option("--stdout-visibility", type=click.Choice(VISIBILITIES), default="hidden", show_default=True,
+              help="who sees run_autograder's output on Gradescope (results.json stdout_visibility)")
+@click.option("--visibility", type=click.Choice(VISIBILITIES), default="visible", show_default=True,
+              help="results.json's top-level visibility (each check keeps its own)")
+@click.option("--leaderboard", is_flag=True, help="add the score to Gradescope's leaderboard (off: no leaderboard key)")
+@click.option("--ship-data", is_flag=True, help="put verified copies of the exercise's datasets in the zip")
+@click.option("--wheels", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="ship the .whl files of this folder; setup.sh installs from them before any index")
+@click.option("--index-url", metavar="URL", help="the package index (mirror) setup.sh installs from")
+def gradescope(exercise_id: str, out: Path, allow_weaker_isolation: bool, stdout_visibility: str, visibility: str,
+               leaderboard: bool, ship_data: bool, wheels: Path | None, index_url: str | None) -> None:
     """Build a Gradescope autograder zip (setup.sh, run_autograder) for EXERCISE_ID."""
-    from dlgrade.gradescope import build_gradescope_zip
+    from dlgrade.gradescope import GradescopeProblem, build_gradescope_zip
 
-    click.echo(f"wrote {build_gradescope_zip(exercise_id=exercise_id, out=out, allow_weaker_isolation=allow_weaker_isolation)}")
+    settings = GradescopeSettings(stdout_visibility=stdout_visibility, visibility=visibility, leaderboard=leaderboard)
+    try:
+        built = build_gradescope_zip(exercise_id=exercise_id, out=out, allow_weaker_isolation=allow_weaker_isolation,
+                                     settings=settings, ship_data=ship_data, wheels=wheels, index_url=index_url)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    except (GradescopeProblem, DatasetMissing) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"wrote {built}")
 
 
 @main.command()

