@@ -101,7 +101,8 @@ def test_export_neutralises_formulas_in_student_ids_and_keeps_numbers(tmp_path):
 @pytest.fixture
 def due_zero_if_late(monkeypatch):
     """ch04_xor with a deadline (DUE) and 0 points when late: the course's exercises declare none."""
-    monkeypatch.setattr(export, "load_exercise", lambda exercise: SimpleNamespace(late_policy=LatePolicy(DUE, "zero")))
+    monkeypatch.setattr(export, "load_exercise",
+                        lambda exercise: SimpleNamespace(late_policy=LatePolicy(DUE, "zero"), manual={}))
 
 
 def read_rows(path):
