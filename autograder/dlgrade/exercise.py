@@ -86,10 +86,11 @@ def manual_cell_ids(notebook: Path) -> list[str]:
 
 
 def _check_manual_cells(exercise: "Exercise") -> None:
-    """Every manual cell of the solution and template has a ``[manual.<id>]`` table, and every table a cell."""
-    for notebook in (exercise.solution, exercise.template):
-        if notebook is None or not notebook.is_file():
-            continue
+    """Every manual cell of the master notebook (the solution; the template where there is none) has a
+    ``[manual.<id>]`` table, and every table a cell. The template is generated from the solution (``dlgrade
+    assign``; ``assign --check`` finds a stale one), so a new question is declared before the template has it."""
+    masters = [path for path in (exercise.solution, exercise.template) if path is not None and path.is_file()]
+    for notebook in masters[:1]:
         cells = manual_cell_ids(notebook)
         where = f"{exercise.id}: {notebook.parent.parent.name}/{exercise.id}/{notebook.name}"
         without_table = [str(cell) for cell in cells if cell not in exercise.manual]
