@@ -257,7 +257,7 @@ def import_manual(*, exercise_id: str, scores_csv: Path, gradebook: Path, key_cs
             except ValueError as error:
                 errors.append(f"row {line}: {error}")
                 continue
-            comment = cap_text(clean_text(row.get("comment", "").strip()), limit=MAX_COMMENT_CHARS)
+            comment = cap_text(clean_text(_from_csv_cell(row.get("comment", ""))), limit=MAX_COMMENT_CHARS)
             scores[(student, question_id)] = (points, comment)
         if errors:
             more = len(errors) - MAX_ERRORS_LISTED
