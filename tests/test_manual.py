@@ -14,6 +14,7 @@ from dlgrade.export import export_grades
 from dlgrade.gradebook import ManualScore, open_gradebook, record
 from dlgrade.manual import MAX_SHOWN_CHARS, ManualImportError, export_manual, import_manual, submitted_answers
 from dlgrade.notebook import manual_answers, runnable_cells
+from dlgrade.release import scan_for_leaks
 from dlgrade.roster import import_roster
 
 EXERCISE = "ex_manual"
@@ -129,7 +130,8 @@ def test_submitted_answers_come_from_the_notebook_and_are_bounded(course, tmp_pa
 @pytest.mark.parametrize("change, message", [
     (lambda root: write_course(root, questions=("why",)), r"no manual cell for \[manual.how\]"),
     (lambda root: write_course(root, questions=("why", "how", "what")), r"manual cell\(s\) what without a \[manual"),
-    (lambda root: write_course(root, config=CONFIG.replace("points = 2", "points = 0")), "points must be a number above 0"),
+    (lambda root: write_course(root, config=CONFIG.replace("points = 2", "points = 0")),
+     "points must be a number above 0"),
     (lambda root: write_course(root, config=CONFIG.replace('rubric = "1.5: like this"', "")), "missing rubric"),
     (lambda root: write_course(root, config=CONFIG + '[manual."a b"]\npoints = 1\nquestion = "q"\nrubric = "r"\n'),
      "a question id is"),
@@ -260,3 +262,21 @@ def test_course_exercises_declare_their_chapter_questions(exercise_id, count, mo
     assert set(solution) == set(template) == set(exercise.manual)
     assert all(text == TEMPLATE_ANSWER for text in template.values())
     assert all(len(text) > 100 for text in solution.values())
+
+
+def test_a_model_answer_in_a_bundle_is_a_leak(tmp_path, monkeypatch):
+    monkeypatch.delenv("DLGRADE_COURSE_ROOT", raising=False)
+    exercise = load_exercise("ch04_xor")
+    template = nbformat.read(exercise.template, as_version=4)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    nbformat.write(template, bundle / exercise.notebook)
+    assert not [leak for leak in scan_for_leaks(bundle, exercises=[exercise]) if "solution cell" in leak]
+    solution = nbformat.read(exercise.solution, as_version=4)
+    model = {c.metadata["dlgrade"]["id"]: c.source for c in solution.cells
+             if c.metadata.get("dlgrade", {}).get("role") == "manual"}
+    for cell in template.cells:
+        if cell.metadata.get("dlgrade", {}).get("id") == "gradient_tape":
+            cell.source = model["gradient_tape"]
+    nbformat.write(template, bundle / exercise.notebook)
+    assert any("holds a solution cell" in leak for leak in scan_for_leaks(bundle, exercises=[exercise]))

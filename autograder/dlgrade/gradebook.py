@@ -186,8 +186,8 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
            results: dict, time_source: str | None = None, cells: dict[str, str] | None = None,
            answers: dict[str, str] | None = None) -> None:
     """Store one graded submission (replacing an earlier grading of the same files) and commit at once, with
-    its graded ``cells`` ({cell id: source}) and manual ``answers`` ({question id: text}) when given. A ``submitted_at`` without a zone is taken as UTC; None
-    means no time is known (on time)."""
+    its graded ``cells`` ({cell id: source}) and manual ``answers`` ({question id: text}) when given. A
+    ``submitted_at`` without a zone is taken as UTC; None means no time is known (on time)."""
     for model, key in ((Student, student), (Exercise, exercise)):
         if session.get(model, key) is None:
             session.add(model(id=key))
