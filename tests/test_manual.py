@@ -156,7 +156,7 @@ def test_export_writes_a_page_per_question_and_a_csv_to_fill_in(gradebook, tmp_p
     assert "unchanged from the template" in (out / "how.html").read_text()
     rows = read_csv(out / "scores.csv")
     assert [(r["student"], r["question"], r["points"], r["max_points"], r["comment"]) for r in rows] == [
-        ("ada", "why", "", "2.0", ""), ("bob", "why", "", "2.0", ""), ("cy", "why", "", "2.0", ""),
+        ("ada", "why", "", "2", ""), ("bob", "why", "", "2", ""), ("cy", "why", "", "2", ""),
         ("ada", "how", "", "1.5", ""), ("bob", "how", "", "1.5", ""), ("cy", "how", "", "1.5", "")]
 
 

@@ -153,7 +153,7 @@ def export_manual(*, exercise_id: str, gradebook: Path, out_dir: Path, anonymise
         writer.writerow(CSV_COLUMNS)
         for question_id, question in exercise.manual.items():
             for name in sorted(names.values()):
-                writer.writerow([csv_cell(name), question_id, "", question.points, ""])
+                writer.writerow([csv_cell(name), question_id, "", f"{question.points:g}", ""])
     key_csv = out_dir / "key.csv"
     if anonymise:
         with open(key_csv, "w", newline="", encoding="utf-8") as handle:
