@@ -32,7 +32,8 @@ def results(score: float) -> dict:
 @pytest.fixture
 def gradebook(tmp_path, monkeypatch) -> Path:
     """ada two days late (0 points under the zero policy), bob on time with 10, both of ch04_xor."""
-    monkeypatch.setattr(export, "load_exercise", lambda exercise: SimpleNamespace(late_policy=LatePolicy(DUE, "zero")))
+    monkeypatch.setattr(export, "load_exercise",
+                        lambda exercise: SimpleNamespace(late_policy=LatePolicy(DUE, "zero"), manual={}))
     path = tmp_path / "grades.sqlite"
     with Session(open_gradebook(path)) as session:
         record(session, student="ada", exercise="ch04_xor", content_hash="a", submitted_at=DUE + timedelta(days=2),

@@ -101,7 +101,8 @@ def test_export_lists_every_rostered_student_with_a_points_possible_row(gradeboo
     header, possible, *rows = rows_of(tmp_path / "grades.csv")
     column = {name: index for index, name in enumerate(header)}
     assert header[:5] == ["student", "name", "email", "lms_id", "ch04_xor"]
-    assert (possible[0], possible[column["ch04_xor"]]) == ("Points Possible", "16.0")
+    # 16 graded automatically and ch04_xor's 3 points of questions graded by hand
+    assert (possible[0], possible[column["ch04_xor"]]) == ("Points Possible", "19.0")
     by_id = {row[0]: row for row in rows}
     assert [by_id[s][column["ch04_xor"]] for s in ("s001", "s002", "s003")] == ["16.0", "7.5", "0.0"]
     assert [by_id[s][column["ch04_xor:status"]] for s in ("s001", "s002", "s003")] == ["graded", "graded", "missing"]
@@ -114,7 +115,7 @@ def test_canvas_csv_has_canvas_columns_and_points_possible_row(gradebook, tmp_pa
     export_grades(gradebook=gradebook, out_csv=tmp_path / "canvas.csv", format="canvas")
     assert rows_of(tmp_path / "canvas.csv") == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "ch04_xor"],
-        ["Points Possible", "", "", "", "", "16.0"],
+        ["Points Possible", "", "", "", "", "19.0"],  # with ch04_xor's 3 points graded by hand
         ["Ada Lovelace", "1001", "s001", "ada@uni.edu", "Mon", "16.0"],
         ["Bob Byron", "1002", "s002", "bob@uni.edu", "Tue", "7.5"],
         ["Cy Cole", "1003", "s003", "cy@uni.edu", "Tue", "0.0"],

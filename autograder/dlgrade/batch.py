@@ -13,7 +13,7 @@ roster lacks (when there is a roster) is graded under its own name and listed. T
 (``submitted_at`` for everyone, ``times`` by student) replace the collected ones and are recorded with their
 source, in the gradebook and in the student's results.json (``extra_data``).
 
-Each submission's graded cells are recorded with it, and students graded with the same code (beyond the
+Each submission's graded cells (and its answers to the questions graded by hand) are recorded with it, and students graded with the same code (beyond the
 template, after normalising; see :mod:`dlgrade.similarity`) are listed."""
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from dlgrade.collect import FoundSubmission, collect_submissions, with_times
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.grade import ensure_reference_answers
 from dlgrade.gradebook import is_graded, open_gradebook, record
+from dlgrade.manual import submitted_answers
 from dlgrade.roster import closest, known_student, resolve, roster
 from dlgrade.similarity import identical_groups, submitted_cells
 
@@ -67,7 +68,7 @@ class _Runner:
         self.lock = threading.Lock()
         self.stopping = False
 
-    def grade(self, item: FoundSubmission) -> tuple[dict, dict[str, str]]:
+    def grade(self, item: FoundSubmission) -> tuple[dict, dict[str, str], dict[str, str]]:
         out_dir = student_folder(out_root=self.out_root, student=item.student)
         command = [sys.executable, "-m", "dlgrade", "grade", str(item.path), "--exercise", self.exercise_id,
                    "--out", str(out_dir), *self.extra_args, *(["--problem", item.problem] if item.problem else [])]
@@ -87,8 +88,10 @@ class _Runner:
         results["extra_data"]["submitted_at"] = item.submitted_at and item.submitted_at.isoformat()
         results["extra_data"]["time_source"] = item.time_source or "none: on time"
         (out_dir / "results.json").write_text(json.dumps(results, indent=2))
-        cells = {} if item.problem else submitted_cells(submission=item.path, exercise=self.exercise)
-        return results, cells
+        if item.problem:
+            return results, {}, {}
+        return (results, submitted_cells(submission=item.path, exercise=self.exercise),
+                submitted_answers(submission=item.path, exercise=self.exercise))
 
     def stop(self) -> None:
         with self.lock:
@@ -182,13 +185,13 @@ def grade_batch(*, paths: list[Path], exercise_id: str, gradebook: Path, out_roo
                     for future in done:
                         item = pending.pop(future)
                         try:
-                            results, cells = future.result()
+                            results, cells, answers = future.result()
                         except Exception as error:  # a grader failure for one submission never stops the batch
                             summary.failed[item.student] = str(error)
                         else:
                             record(session, student=item.student, exercise=exercise_id,
                                    content_hash=item.content_hash, submitted_at=item.submitted_at, results=results,
-                                   time_source=item.time_source, cells=cells)
+                                   time_source=item.time_source, cells=cells, answers=answers)
                             summary.graded.append(item.student)
                             if item.problem:
                                 summary.problems[item.student] = item.problem

@@ -488,4 +488,52 @@ def verify(exercise_ids: tuple[str, ...], jobs: int) -> None:
     sys.exit(0 if all_ok else 1)
 
 
+@main.group()
+def manual() -> None:
+    """Questions graded by hand: export the answers to grade, import the points."""
+
+
+@manual.command("export")
+@click.argument("exercise_id")
+@click.option("--gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="folder for one HTML page per question and scores.csv")
+@click.option("--anonymise", is_flag=True, help="students as S001, S002... (key.csv beside scores.csv maps them)")
+def manual_export(exercise_id: str, gradebook: Path, out_dir: Path, anonymise: bool) -> None:
+    """Write every student's answers to EXERCISE_ID's questions graded by hand (latest submissions) and the
+    scores.csv to fill in."""
+    from dlgrade.manual import export_manual
+
+    try:
+        written = export_manual(exercise_id=exercise_id, gradebook=gradebook, out_dir=out_dir, anonymise=anonymise)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(terminal_safe(f"{written.students} students, {len(written.pages)} question pages; fill in "
+                             f"{written.scores_csv}" + (f" (keep {written.key_csv} to yourself)" if written.key_csv
+                                                         else "")))
+
+
+@manual.command("import")
+@click.argument("exercise_id")
+@click.argument("scores_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--key", "key_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the key of an anonymised export (default: key.csv beside SCORES_CSV, when there)")
+def manual_import(exercise_id: str, scores_csv: Path, gradebook: Path, key_csv: Path | None) -> None:
+    """Store the points of a filled SCORES_CSV (rows with empty points are skipped); a row imported again
+    replaces the earlier score."""
+    from dlgrade.manual import import_manual
+
+    try:
+        counts = import_manual(exercise_id=exercise_id, scores_csv=scores_csv, gradebook=gradebook, key_csv=key_csv)
+    except KeyError as error:
+        raise click.UsageError(str(error.args[0])) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise click.ClickException(terminal_safe(str(error))) from None
+    click.echo(f"{counts.stored} scores stored ({counts.replaced} replacing earlier ones), {counts.skipped} rows "
+               "without points skipped")
+
+
 main.add_command(data)

@@ -1,7 +1,9 @@
 """An exercise's grading material: ``autograder/exercises/<id>/exercise.toml`` and the files beside it."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -37,6 +39,74 @@ class LatePolicy:
 
 
 @dataclass(frozen=True)
+class ManualQuestion:
+    """``[manual.<id>]`` in exercise.toml: a free-text question graded by hand, answered in the notebook's
+    markdown cell ``{"dlgrade": {"id": <id>, "role": "manual"}}``."""
+
+    id: str
+    points: float
+    question: str
+    rubric: str
+
+
+MANUAL_KEYS = ("points", "question", "rubric")
+_QUESTION_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def _manual_questions(config: dict) -> dict[str, ManualQuestion]:
+    """The ``[manual.<id>]`` tables, each with positive ``points`` and a ``question`` and ``rubric`` text."""
+    questions = {}
+    for question_id, table in config.items():
+        where = f"[manual.{question_id}]"
+        if not _QUESTION_ID.fullmatch(question_id):
+            raise ValueError(f"{where}: a question id is 1 to 100 letters, digits, _ or - (it names a page)")
+        if not isinstance(table, dict):
+            raise ValueError(f"{where} must be a table with {', '.join(MANUAL_KEYS)}")
+        missing = [key for key in MANUAL_KEYS if key not in table]
+        unknown = [key for key in table if key not in MANUAL_KEYS]
+        if missing or unknown:
+            raise ValueError(f"{where}: " + "; ".join(
+                part for part in (missing and f"missing {', '.join(missing)}", unknown and f"unknown "
+                                  f"{', '.join(unknown)}") if part) + f" (keys: {', '.join(MANUAL_KEYS)})")
+        points = table["points"]
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not points > 0:
+            raise ValueError(f"{where}: points must be a number above 0, not {points!r}")
+        if not all(isinstance(table[key], str) and table[key].strip() for key in ("question", "rubric")):
+            raise ValueError(f"{where}: question and rubric must be non-empty text")
+        questions[question_id] = ManualQuestion(question_id, float(points), table["question"].strip(),
+                                                table["rubric"].strip())
+    return questions
+
+
+def manual_cell_ids(notebook: Path) -> list[str]:
+    """The ids of a notebook's manual cells (``role: manual``), in order; read with json alone (fast)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    tags = [cell.get("metadata", {}).get("dlgrade") for cell in cells if isinstance(cell, dict)]
+    return [tag.get("id") for tag in tags if isinstance(tag, dict) and tag.get("role") == "manual"]
+
+
+def _check_manual_cells(exercise: "Exercise") -> None:
+    """Every manual cell of the master notebook (the solution; the template where there is none) has a
+    ``[manual.<id>]`` table, and every table a cell. The template is generated from the solution (``dlgrade
+    assign``; ``assign --check`` finds a stale one), so a new question is declared before the template has it."""
+    masters = [path for path in (exercise.solution, exercise.template) if path is not None and path.is_file()]
+    for notebook in masters[:1]:
+        cells = manual_cell_ids(notebook)
+        where = f"{exercise.id}: {notebook.parent.parent.name}/{exercise.id}/{notebook.name}"
+        without_table = [str(cell) for cell in cells if cell not in exercise.manual]
+        if without_table:
+            raise ValueError(f"{where} has manual cell(s) {', '.join(without_table)} without a [manual.<id>] "
+                             f"table in exercise.toml; declare points, question and rubric for each")
+        without_cell = [question for question in exercise.manual if question not in cells]
+        if without_cell:
+            raise ValueError(f"{where} has no manual cell for [manual.{without_cell[0]}] in exercise.toml; add a "
+                             f'markdown cell with metadata {{"dlgrade": {{"id": "{without_cell[0]}", "role": '
+                             f'"manual"}}}} or remove the table')
+        if len(set(cells)) != len(cells):
+            raise ValueError(f"{where}: two manual cells share an id ({', '.join(cells)})")
+
+
+@dataclass(frozen=True)
 class Exercise:
     """Where one exercise's notebooks and tests are, and how it is graded.
 
@@ -61,6 +131,7 @@ class Exercise:
     bundle_data: tuple[str, ...] = ()
     reference_weights: dict | None = None
     template_digests: dict[str, str] | None = None  # a bundle's graded cells as released (``[template]``)
+    manual: dict[str, ManualQuestion] = field(default_factory=dict)  # questions graded by hand (``[manual]``)
 
     @property
     def public_tests(self) -> Path:
@@ -98,6 +169,7 @@ def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **
         bundle_data=tuple(config.get("student_data", {}).get("files", [])),
         data=tuple(SplitSpec.from_config(name, spec) for name, spec in config.get("data", {}).items()),
         template_digests=config.get("template"),
+        manual=_manual_questions(config.get("manual", {})),
         **paths,
     )
 
@@ -115,11 +187,16 @@ def load_exercise(exercise_id: str, *, root: Path | None = None) -> Exercise:
         known = ", ".join(exercise_ids(root=root)) or "none"
         raise KeyError(f"unknown exercise {exercise_id!r} (known: {known})")
     config = tomllib.loads((folder / "exercise.toml").read_text())
-    return _from_config(
-        config, exercise_id=exercise_id, root=root, folder=folder,
-        solution=root / "solutions" / exercise_id / config["notebook"],
-        template=root / "assignments" / exercise_id / config["notebook"],
-    )
+    try:
+        exercise = _from_config(
+            config, exercise_id=exercise_id, root=root, folder=folder,
+            solution=root / "solutions" / exercise_id / config["notebook"],
+            template=root / "assignments" / exercise_id / config["notebook"],
+        )
+    except ValueError as error:
+        raise ValueError(f"{exercise_id}: exercise.toml: {error}") from None
+    _check_manual_cells(exercise)
+    return exercise
 
 
 def course_exercise_of(notebook: Path) -> Exercise | None:

@@ -1,9 +1,10 @@
 """Grades out of the gradebook: one CSV row per student (every rostered student and everyone graded), one
-column per exercise (late penalties applied, an override's points in place of the score, 0 for a missing
-submission), a points-possible row; with ``detail`` the status, raw score, days late, submission time and its
-source, the override (points, due, note, who, when) and every test's score. ``format`` canvas or moodle writes
-the gradebook-import CSV of that LMS instead (:mod:`dlgrade.lms`). Text cells that a spreadsheet would
-take for a formula (OWASP's CSV injection: starting with ``= + - @``, a tab or a carriage return) get a
+column per exercise (the autograded score plus the points of the questions graded by hand, late penalties
+applied to that total, an override's points in place of it, 0 for a missing submission), a points-possible row
+(the exercise's manual points included); with ``detail`` the status, raw (autograded) score, manual points in all
+and per question, days late, submission time and its source, the override (points, due, note, who, when) and
+every test's score. ``format`` canvas or moodle writes the gradebook-import CSV of that LMS instead
+(:mod:`dlgrade.lms`). Text cells that a spreadsheet would take for a formula (OWASP's CSV injection: starting with ``= + - @``, a tab or a carriage return) get a
 leading single quote; numbers are written as numbers."""
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from dlgrade.exercise import LatePolicy, load_exercise
-from dlgrade.gradebook import Override, Student, Submission, latest_submissions, open_gradebook
+from dlgrade.gradebook import Override, Student, Submission, latest_submissions, manual_scores, open_gradebook
 from dlgrade.lms import canvas_table, moodle_table
 from dlgrade.overrides import latest_overrides
 from dlgrade.roster import resolve, roster
@@ -59,6 +60,7 @@ class Grade:
     late_days: int = 0
     graded: float = 0.0  # the score after the late policy, before an override
     override: Override | None = None
+    manual: dict[str, float] = field(default_factory=dict)  # points per question graded by hand
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Gradebook:
     exercises: list[str]
     points_possible: dict[str, float]
     grades: dict[tuple[str, str], Grade] = field(default_factory=dict)
+    manual_questions: dict[str, list[str]] = field(default_factory=dict)  # exercise -> questions graded by hand
 
 
 def _due(override: Override | None, policy: LatePolicy) -> datetime | None:
@@ -82,14 +85,16 @@ def collect_grades(session: Session) -> Gradebook:
     for submission in sorted(latest_submissions(session), key=lambda s: (s.submitted_at or s.graded_at, s.id)):
         owner = resolve(session, submission.student_id) or submission.student_id
         submissions[(owner, submission.exercise_id)] = submission
-    overrides = latest_overrides(session)
+    overrides, hand_graded = latest_overrides(session), manual_scores(session)
     exercises = sorted({exercise for _, exercise in submissions})
     points = {e: max(s.max_score for (_, x), s in submissions.items() if x == e) for e in exercises}
     wanted = {student for student, _ in submissions} | {s.id for s in roster(session)}
     students = [session.get(Student, student) for student in sorted(wanted)]
     book = Gradebook(students=students, exercises=exercises, points_possible=points)
     for exercise in exercises:
-        policy = load_exercise(exercise).late_policy
+        config = load_exercise(exercise)
+        policy, book.manual_questions[exercise] = config.late_policy, list(config.manual)
+        book.points_possible[exercise] += sum(question.points for question in config.manual.values())
         for student in students:
             submission, override = submissions.get((student.id, exercise)), overrides.get((student.id, exercise))
             if submission is None:
@@ -97,16 +102,18 @@ def collect_grades(session: Session) -> Gradebook:
             else:
                 late = 0 if submission.submitted_at is None else days_late(submission.submitted_at,
                                                                              _due(override, policy))
-                graded = apply_late_policy(submission.score, late_days=late, policy=policy)
+                manual = {question: points for question, points in hand_graded.get((student.id, exercise), {}).items()
+                          if question in config.manual}
+                graded = apply_late_policy(submission.score + sum(manual.values()), late_days=late, policy=policy)
                 grade = Grade(score=graded, status="graded", submission=submission, late_days=late, graded=graded,
-                              override=override)
+                              override=override, manual=manual)
             if override is not None and override.points is not None:
                 grade.score, grade.status = override.points, "override"
             book.grades[(student.id, exercise)] = grade
     return book
 
 
-def _detail(grade: Grade, exercise: str) -> dict:
+def _detail(grade: Grade, exercise: str, *, questions: list[str]) -> dict:
     submission, override = grade.submission, grade.override
     row = {f"{exercise}:status": grade.status, f"{exercise}:graded": grade.graded if submission else "",
            f"{exercise}:raw": submission.score if submission else "",
@@ -117,6 +124,9 @@ def _detail(grade: Grade, exercise: str) -> dict:
         row |= {f"{exercise}:override_points": "" if override.points is None else override.points,
                 f"{exercise}:override_due": _time(override.due), f"{exercise}:override_note": override.note,
                 f"{exercise}:override_by": override.by, f"{exercise}:override_at": _time(override.at)}
+    if questions:
+        row[f"{exercise}:manual"] = sum(grade.manual.values()) if submission else ""
+        row |= {f"{exercise}:manual:{question}": grade.manual.get(question, "") for question in questions}
     for test in submission.tests if submission else ():
         row[f"{exercise}:{test.test_id}"] = test.score
     return row
@@ -142,14 +152,17 @@ def _dlgrade_table(book: Gradebook, *, detail: bool) -> list[list]:
             grade = book.grades[(student.id, exercise)]
             row[exercise] = grade.score
             if detail:
-                row |= _detail(grade, exercise)
+                row |= _detail(grade, exercise, questions=book.manual_questions.get(exercise, []))
         rows.append(row)
     for exercise in book.exercises:
         columns.append(exercise)
         if detail:
-            columns += [f"{exercise}:{name}" for name in DETAIL_COLUMNS]
-            columns += sorted({key for row in rows for key in row if key.startswith(f"{exercise}:")} -
-                              {f"{exercise}:{name}" for name in DETAIL_COLUMNS})
+            questions = book.manual_questions.get(exercise, [])
+            fixed = [f"{exercise}:{name}" for name in DETAIL_COLUMNS]
+            if questions:
+                fixed += [f"{exercise}:manual", *(f"{exercise}:manual:{question}" for question in questions)]
+            columns += fixed
+            columns += sorted({key for row in rows for key in row if key.startswith(f"{exercise}:")} - set(fixed))
     possible = {"student": POINTS_POSSIBLE, **book.points_possible}
     return [columns] + [[row.get(column, "") for column in columns] for row in (possible, *rows)]
 

@@ -7,7 +7,8 @@ next run of the batch grades it again. Times are stored in UTC
 (SQLite keeps no UTC offset: a time stored with its offset dropped would move by that many hours); a
 submission without a known time (``submitted_at`` NULL) is on time, and ``time_source`` says where a time came
 from. The roster (students' names, e-mails, LMS ids and aliases) and the instructors' overrides live here too.
-The graded cells of a submission are kept too (for ``dlgrade similarity``), in a table of their own.
+The graded cells of a submission are kept too (for ``dlgrade similarity``), in a table of their own, and so are
+its answers to the questions graded by hand, with the instructors' scores for them (``dlgrade manual``).
 A gradebook written by an older dlgrade gets the new columns and tables (empty) when opened.
 """
 from __future__ import annotations
@@ -107,6 +108,30 @@ class GradedCell(Base):
     source: Mapped[str] = mapped_column(default="")
 
 
+class ManualAnswer(Base):
+    """A submission's answer to a question graded by hand (a manual cell's text, bounded when recorded)."""
+    __tablename__ = "manual_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(default="")
+
+
+class ManualScore(Base):
+    """An instructor's points for one student's answer to one question graded by hand, with a comment, who
+    imported them and when; importing again replaces the row."""
+    __tablename__ = "manual_scores"
+    __table_args__ = (UniqueConstraint("student_id", "exercise_id", "question_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    question_id: Mapped[str] = mapped_column(String(100))
+    points: Mapped[float]
+    comment: Mapped[str] = mapped_column(default="")
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
 def open_gradebook(path: Path):
     """An engine for the gradebook file, creating its tables on first use."""
     engine = create_engine(f"sqlite:///{path}")
@@ -158,10 +183,11 @@ def is_graded(session: Session, *, student: str, exercise: str, content_hash: st
 
 
 def record(session: Session, *, student: str, exercise: str, content_hash: str, submitted_at: datetime | None,
-           results: dict, time_source: str | None = None, cells: dict[str, str] | None = None) -> None:
+           results: dict, time_source: str | None = None, cells: dict[str, str] | None = None,
+           answers: dict[str, str] | None = None) -> None:
     """Store one graded submission (replacing an earlier grading of the same files) and commit at once, with
-    its graded ``cells`` ({cell id: source}) when given. A ``submitted_at`` without a zone is taken as UTC; None
-    means no time is known (on time)."""
+    its graded ``cells`` ({cell id: source}) and manual ``answers`` ({question id: text}) when given. A
+    ``submitted_at`` without a zone is taken as UTC; None means no time is known (on time)."""
     for model, key in ((Student, student), (Exercise, exercise)):
         if session.get(model, key) is None:
             session.add(model(id=key))
@@ -169,6 +195,7 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
         Submission.student_id == student, Submission.exercise_id == exercise, Submission.content_hash == content_hash))
     if earlier is not None:
         session.execute(delete(GradedCell).where(GradedCell.submission_id == earlier.id))
+        session.execute(delete(ManualAnswer).where(ManualAnswer.submission_id == earlier.id))
         session.delete(earlier)
         session.flush()
     submission = Submission(
@@ -186,6 +213,8 @@ def record(session: Session, *, student: str, exercise: str, content_hash: str, 
     session.flush()
     session.add_all(GradedCell(submission_id=submission.id, position=i, cell_id=cell_id, source=source)
                     for i, (cell_id, source) in enumerate((cells or {}).items()))
+    session.add_all(ManualAnswer(submission_id=submission.id, question_id=question, text=answer)
+                    for question, answer in (answers or {}).items())
     session.commit()
 
 
@@ -201,3 +230,11 @@ def latest_submissions(session: Session) -> list[Submission]:
     for submission in session.scalars(ordered):
         latest[(submission.student_id, submission.exercise_id)] = submission
     return list(latest.values())
+
+
+def manual_scores(session: Session) -> dict[tuple[str, str], dict[str, float]]:
+    """Every student's points per question graded by hand: ``{(student, exercise): {question: points}}``."""
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    for row in session.scalars(select(ManualScore)):
+        scores.setdefault((row.student_id, row.exercise_id), {})[row.question_id] = row.points
+    return scores

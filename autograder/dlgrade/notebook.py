@@ -1,7 +1,8 @@
 """Read a submitted notebook, check it belongs to the exercise, and pick the cells that run when grading.
 
 A cell runs at grading time when its metadata says ``{"dlgrade": {"id": ..., "role": "setup" | "graded"}}``;
-every other cell (exploration, long training, plots) never runs. Cells leave here as the student wrote them:
+every other cell (exploration, long training, plots) never runs, nor does a manual cell (``"role": "manual"``: a
+free-text answer graded by hand, read only by :func:`manual_answers`). Cells leave here as the student wrote them:
 IPython syntax (magics, ``!pip``) is converted inside the sandbox (``dlgrade.sandbox.cells``), where its cost
 is bounded, never on the trusted side.
 """
@@ -170,3 +171,14 @@ def runnable_cells(notebook: nbformat.NotebookNode, exercise: Exercise) -> list[
 def missing_graded_cells(cells: list[dict], exercise: Exercise) -> list[str]:
     found = {c["id"] for c in cells}
     return [name for name in exercise.graded_cells if name not in found]
+
+
+def manual_answers(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """The answers in the manual cells (``"role": "manual"``) as ``{question id: text}``, first cell of an id
+    first; any cell type counts (a student may have turned the markdown cell into another kind)."""
+    answers: dict[str, str] = {}
+    for cell in notebook.cells:
+        tag = cell.metadata.get("dlgrade")
+        if isinstance(tag, dict) and tag.get("role") == "manual" and isinstance(tag.get("id"), str):
+            answers.setdefault(tag["id"][:100], cell.source if isinstance(cell.source, str) else "")
+    return answers

@@ -174,9 +174,11 @@ def _hidden_fingerprints(exercise: Exercise) -> dict[str, str]:
 
 
 def _solution_cells(exercise: Exercise) -> set[str]:
+    """The solution's cells that must never ship: solution regions, and model answers to manual questions."""
     notebook = nbformat.read(exercise.solution, as_version=4)
     return {c.source.strip() for c in notebook.cells
-            if c.metadata.get("nbgrader", {}).get("solution") and "BEGIN SOLUTION" in c.source}
+            if c.metadata.get("nbgrader", {}).get("solution") and c.source.strip()
+            and ("BEGIN SOLUTION" in c.source or c.metadata.get("dlgrade", {}).get("role") == "manual")}
 
 
 def _hidden_test_names(exercise: Exercise) -> set[str]:
