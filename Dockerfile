@@ -17,7 +17,6 @@
 ARG BASE_IMAGE=python:3.11.7-slim-bookworm
 FROM ${BASE_IMAGE}
 
-ARG EXERCISE=""
 ENV TF_FORCE_GPU_ALLOW_GROWTH=true \
     TF_CPP_MIN_LOG_LEVEL=2 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -25,8 +24,7 @@ ENV TF_FORCE_GPU_ALLOW_GROWTH=true \
     PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     DLGRADE_COURSE_ROOT=/opt/dlgrade \
     DLGRADE_DATA_DIR=/opt/dlgrade/data \
-    DLGRADE_CACHE=/opt/dlgrade/cache \
-    DLGRADE_EXERCISE=${EXERCISE}
+    DLGRADE_CACHE=/opt/dlgrade/cache
 
 # The account of the first sandbox uid (each grading leases a free uid from 61000 to 61999, never root; the
 # sandbox's own /etc is generated, so this only names the uid for `ps` on the host); it owns nothing and
@@ -66,6 +64,9 @@ RUN mkdir -p data cache && chmod -R go-rwx autograder/exercises solutions data c
 
 COPY grading_env/run_autograder /autograder/run_autograder
 RUN chmod 0755 /autograder/run_autograder
+# Last, so that images for different exercises share every layer above.
+ARG EXERCISE=""
+ENV DLGRADE_EXERCISE=${EXERCISE}
 
 # The grader runs as root so that it can create namespaces (hence --cap-add SYS_ADMIN) and drop each
 # sandbox to its unprivileged uid. Without SYS_ADMIN there are no namespaces and grading refuses to run

@@ -56,7 +56,8 @@ dist: $(BIN)/dlgrade
 IMAGE ?= dlgrade
 BASE_IMAGE ?= dlgrade-base:bookworm
 EXERCISE ?=
-DOCKER ?= $(shell docker buildx version >/dev/null 2>&1 && echo docker || { [ -x /usr/bin/docker ] && echo /usr/bin/docker || echo docker; })
+DOCKER ?= $(shell docker buildx version >/dev/null 2>&1 && echo docker \
+            || { [ -x /usr/bin/docker ] && echo /usr/bin/docker || echo docker; })
 
 image: $(BIN)/dlgrade
 	case "$(BASE_IMAGE)" in dlgrade-base:*) grading_env/make_base.sh $(BASE_IMAGE);; esac

@@ -63,7 +63,8 @@ else
     SUBMISSIONS="$PWD/$OUT/submissions" OUT_IN="$PWD/$OUT" SUB_IN="$PWD/$OUT/submissions"
 fi
 
-gpus=$(python_in 'import tensorflow as tf; print(len(tf.config.list_physical_devices("GPU")))' 2>"$OUT/tf.log" | tail -1)
+gpus=$(python_in 'import tensorflow as tf; print(len(tf.config.list_physical_devices("GPU")))' 2>"$OUT/tf.log" \
+    | tail -1)
 [ "${gpus:-0}" -ge 1 ] 2>/dev/null && note "TensorFlow sees the GPU" "$gpus GPU(s)" \
     || fail "TensorFlow sees the GPU" "(0 GPUs; $OUT/tf.log)"
 
@@ -93,7 +94,7 @@ grade_one() {
     start=$(date +%s.%N)
     run "$1" grade "$SUB_IN/$2" --exercise "$2" --out "$OUT_IN/$3" >"$OUT/$3.log" 2>&1
     end=$(date +%s.%N)
-    score=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"{r[\"score\"]:g}/{r[\"max_score\"]:g}")' \
+    score=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%g/%g" % (r["score"], r["max_score"]))' \
         "$OUT/$3/results.json" 2>/dev/null || echo "no results")
     echo "$(seconds "$start" "$end") $score"
 }

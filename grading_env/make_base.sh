@@ -11,7 +11,10 @@ if docker image inspect "$NAME" >/dev/null 2>&1; then
     echo "make_base: $NAME exists"
     exit 0
 fi
-command -v debootstrap >/dev/null || { echo "make_base: debootstrap is missing (apt-get install debootstrap)" >&2; exit 1; }
+if ! command -v debootstrap >/dev/null; then
+    echo "make_base: debootstrap is missing (apt-get install debootstrap)" >&2
+    exit 1
+fi
 ROOTFS="$(mktemp -d /var/tmp/dlgrade-base.XXXXXX)"
 trap 'rm -rf "$ROOTFS"' EXIT
 debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$ROOTFS" "$MIRROR" \

@@ -21,7 +21,8 @@ for tag in manylinux2014_x86_64 manylinux_2_{5..36}_x86_64 linux_x86_64; do  # b
     platforms+=(--platform "$tag")
 done
 # --no-deps: the pin files are the whole closure (pip freeze), so nothing unpinned can slip in.
-$PIP download --quiet --dest "$DEST" --only-binary=:all: --no-deps --python-version "${PYTHON_VERSION:-3.11.7}" --implementation cp \
+$PIP download --quiet --dest "$DEST" --only-binary=:all: --no-deps --python-version "${PYTHON_VERSION:-3.11.7}" \
+    --implementation cp \
     --abi cp311 --abi abi3 --abi none "${platforms[@]}" \
     "${PINS[@]/#/-r}" setuptools==75.6.0  # setuptools: the build backend of `pip install -e .` in the image
 # Debian bookworm's Python is 3.11.2: name the wheels that declare a newer one (installed with
