@@ -11,11 +11,11 @@ DOCKER="$(docker buildx version >/dev/null 2>&1 && echo docker || echo /usr/bin/
 score() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1] + "/results.json"))["score"])' "$1"; }
 seconds() { python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.1f}")' "$1"; }
 
-start=$(date +%s.%N); make -s image BIN="$BIN" >/dev/null; echo "make image, nothing changed: $(seconds "$start") s"
+start=$(date +%s.%N); make -s image BIN="$BIN" >/dev/null 2>&1; echo "make image, nothing changed: $(seconds "$start") s"
 touch_file=autograder/dlgrade/__init__.py
 cp "$touch_file" /tmp/bench_image_init.py && echo "# bench_image" >>"$touch_file"
-start=$(date +%s.%N); make -s image BIN="$BIN" >/dev/null; echo "make image, engine changed: $(seconds "$start") s"
-cp /tmp/bench_image_init.py "$touch_file" && make -s image BIN="$BIN" >/dev/null
+start=$(date +%s.%N); make -s image BIN="$BIN" >/dev/null 2>&1; echo "make image, engine changed: $(seconds "$start") s"
+cp /tmp/bench_image_init.py "$touch_file" && make -s image BIN="$BIN" >/dev/null 2>&1
 "$DOCKER" image inspect dlgrade --format 'image size: {{.Size}} bytes'
 
 out="$(mktemp -d)"
