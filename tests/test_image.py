@@ -36,9 +36,10 @@ DOCKER = docker_client()
 def engine_problem() -> str | None:
     if DOCKER is None:
         return "no docker client (apt-get install docker.io; .ci/docker-up starts the engine)"
-    done = subprocess.run([DOCKER, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    done = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True)
     if done.returncode != 0:
-        return f"no Docker engine answers ({done.stderr.strip()[:200]}); .ci/docker-up starts one as root"
+        said = (done.stderr.strip().splitlines() or ["no answer"])[-1][:200]
+        return f"no Docker engine answers ({said}); .ci/docker-up starts one as root"
     return None
 
 
