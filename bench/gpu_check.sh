@@ -8,6 +8,7 @@
 #   3. every exercise's reference graded on the GPU (exercises whose weights are not trained: skipped)
 #
 #   bench/gpu_check.sh [--image-tar dlgrade.tar] [--no-docker]     writes build/gpu_check/ and prints the table
+#   EXERCISES="ch04_xor" bench/gpu_check.sh                         only these exercises in step 3
 # Exit status: 0 when every check passed; 1 otherwise (the table says which).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ if [ "$USE_DOCKER" = 1 ]; then
             -v "$SUB:/submissions:ro" -v "$PWD/$OUT:/out" "$IMAGE" "$@"
     }
     python_in() { docker run --rm --network none --gpus all --entrypoint python3 "$IMAGE" -c "$1"; }
-    SUBMISSIONS="$SUB" OUT_IN=/out SUB_IN=/submissions
+    SUBMISSIONS="$SUB" OUT_IN=/out SUB_IN=/submissions HOST_PYTHON="${HOST_PYTHON:-.venv/bin/python}"
 else
     VENV=build/gpu-venv
     if [ ! -x "$VENV/bin/dlgrade" ]; then
@@ -60,7 +61,7 @@ else
         if [ "$device" = CPU ]; then CUDA_VISIBLE_DEVICES= "$VENV/bin/dlgrade" "$@"; else "$VENV/bin/dlgrade" "$@"; fi
     }
     python_in() { "$VENV/bin/python" -c "$1"; }
-    SUBMISSIONS="$PWD/$OUT/submissions" OUT_IN="$PWD/$OUT" SUB_IN="$PWD/$OUT/submissions"
+    SUBMISSIONS="$PWD/$OUT/submissions" OUT_IN="$PWD/$OUT" SUB_IN="$PWD/$OUT/submissions" HOST_PYTHON="$VENV/bin/python"
 fi
 
 gpus=$(python_in 'import tensorflow as tf; print(len(tf.config.list_physical_devices("GPU")))' 2>"$OUT/tf.log" \
@@ -70,11 +71,13 @@ gpus=$(python_in 'import tensorflow as tf; print(len(tf.config.list_physical_dev
 
 # Submissions: each exercise's solution with the reference weights of this machine's training cache.
 mkdir -p "$SUBMISSIONS"
-exercises=$(PYTHONPATH=autograder python3 -c 'from dlgrade.exercise import exercise_ids; print(*exercise_ids())' \
-    2>/dev/null || ls autograder/exercises | grep '^ch')
+[ -x "$HOST_PYTHON" ] || HOST_PYTHON=python3  # reads the exercises and this machine's training cache
+exercises="${EXERCISES:-$(PYTHONPATH=autograder "$HOST_PYTHON" -c \
+    'from dlgrade.exercise import exercise_ids; print(*exercise_ids())' 2>/dev/null \
+    || ls autograder/exercises | grep '^ch')}"
 for id in $exercises; do
     mkdir -p "$SUBMISSIONS/$id" && cp "solutions/$id/$id.ipynb" "$SUBMISSIONS/$id/"
-    PYTHONPATH=autograder python3 - "$id" "$SUBMISSIONS/$id" <<'PY' 2>/dev/null || true
+    PYTHONPATH=autograder "$HOST_PYTHON" - "$id" "$SUBMISSIONS/$id" <<'PY' 2>/dev/null || true
 import shutil, sys
 from dlgrade.datasets.locate import cache_root
 from dlgrade.exercise import load_exercise
@@ -94,8 +97,8 @@ grade_one() {
     start=$(date +%s.%N)
     run "$1" grade "$SUB_IN/$2" --exercise "$2" --out "$OUT_IN/$3" >"$OUT/$3.log" 2>&1
     end=$(date +%s.%N)
-    score=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%g/%g" % (r["score"], r["max_score"]))' \
-        "$OUT/$3/results.json" 2>/dev/null || echo "no results")
+    score=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
+print("%g/%g" % (r["score"], r["max_score"]))' "$OUT/$3/results.json" 2>/dev/null || echo "no results")
     echo "$(seconds "$start" "$end") $score"
 }
 
