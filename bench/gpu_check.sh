@@ -102,11 +102,11 @@ print("%g/%g" % (r["score"], r["max_score"]))' "$OUT/$3/results.json" 2>/dev/nul
     echo "$(seconds "$start" "$end") $score"
 }
 
-printf '\n%-20s %12s %12s %10s\n' exercise "GPU s" "CPU s" score | tee -a "$OUT/table.txt"
+printf '\n%-20s %8s %8s %11s %11s\n' exercise "GPU s" "CPU s" "GPU score" "CPU score" | tee -a "$OUT/table.txt"
 for id in $exercises; do
     read -r gpu_s gpu_score < <(grade_one GPU "$id" "$id-gpu")
     read -r cpu_s cpu_score < <(grade_one CPU "$id" "$id-cpu")
-    printf '%-20s %12s %12s %10s\n' "$id" "$gpu_s" "$cpu_s" "$gpu_score" | tee -a "$OUT/table.txt"
+    printf '%-20s %8s %8s %11s %11s\n' "$id" "$gpu_s" "$cpu_s" "$gpu_score" "$cpu_score" | tee -a "$OUT/table.txt"
     case "$gpu_score" in */*) [ "${gpu_score%/*}" = "${gpu_score#*/}" ] || failed=1;; *) failed=1;; esac
 done
 
