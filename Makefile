@@ -1,11 +1,12 @@
 # Two commands do all set-up on a fresh machine (see README.md):
 #   make grade   grade the example submissions and print their score tables
 #   make test    run the project's own test suite (what .ci/run runs)
+#   make image   build the grading image (Docker; see README.md#docker)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: grade test verify bench clean system-deps dist
+.PHONY: grade test verify bench clean system-deps dist image
 
 $(BIN)/dlgrade: grading_env/requirements.txt grading_env/data-packages.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,5 +49,24 @@ dist: $(BIN)/dlgrade
 	rm -rf dist
 	$(BIN)/python -c "from pathlib import Path; from dlgrade.distribution import build_distributions as b; print(*b(out_dir=Path('dist'), root=Path.cwd()), sep='\n')"
 
+# The grading image, built offline: the wheelhouse and the verified datasets are staged into build/image/
+# on this machine, then `docker build --network none`. BASE_IMAGE=python:3.11.7-slim-bookworm where Docker
+# Hub is reachable; the default is a local Debian bookworm (grading_env/make_base.sh, made once as root).
+# BuildKit is needed: a client with buildx, or Debian's docker.io client (/usr/bin/docker), which has it built in.
+IMAGE ?= dlgrade
+BASE_IMAGE ?= dlgrade-base:bookworm
+EXERCISE ?=
+DOCKER ?= $(shell docker buildx version >/dev/null 2>&1 && echo docker \
+            || { [ -x /usr/bin/docker ] && echo /usr/bin/docker || echo docker; })
+
+image: $(BIN)/dlgrade
+	case "$(BASE_IMAGE)" in dlgrade-base:*) grading_env/make_base.sh $(BASE_IMAGE);; esac
+	PIP="$(BIN)/python -m pip" grading_env/make_wheelhouse.sh build/image/wheels
+	rm -rf build/image/data
+	$(BIN)/dlgrade data fetch --all --offline --dest build/image/data || true  # online-only ones fail; the build checks
+	DOCKER_BUILDKIT=1 $(DOCKER) build --network none --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+	    --build-arg EXERCISE=$(EXERCISE) -t $(IMAGE) .
+	$(DOCKER) image ls $(IMAGE)
+
 clean:
-	rm -rf $(VENV) results dist
+	rm -rf $(VENV) results dist build/image

@@ -1,6 +1,7 @@
 """The grading image, checked without a Docker engine: the Dockerfile parsed (base image, COPY sources,
-pins against grading_env, GPU settings, datasets, users, permissions, entrypoints), and its entrypoint
-scripts and build-time data commands run outside Docker."""
+offline installs of the pins of grading_env, GPU settings, datasets, users, permissions, entrypoints), and
+its entrypoint scripts and data staging commands run outside Docker. tests/test_image.py builds the image
+and grades in it where a Docker engine runs."""
 import glob
 import importlib.metadata
 import json
@@ -36,10 +37,14 @@ def run_commands() -> list[list[str]]:
 
 
 def test_base_image_is_pinned_to_the_local_python():
-    image = DOCKERFILE.baseimage
+    image = DOCKERFILE.baseimage  # BASE_IMAGE's default: Docker Hub's image, for users who reach it
     assert re.fullmatch(r"python:(\d+)\.(\d+)\.(\d+)-slim-\w+(@sha256:[0-9a-f]{64})?", image), image
     major, minor = map(int, re.match(r"python:(\d+)\.(\d+)", image).groups())
     assert (major, minor) == sys.version_info[:2], f"image Python {major}.{minor}, local {sys.version_info[:2]}"
+    assert DockerfileParser(path=str(ROOT / "Dockerfile"), build_args={"BASE_IMAGE": "local"}).baseimage == "local"
+    makefile = (ROOT / "Makefile").read_text()  # the local base: Debian bookworm, whose python3 is 3.11 too
+    assert "BASE_IMAGE ?= dlgrade-base:bookworm" in makefile and "--build-arg BASE_IMAGE=$(BASE_IMAGE)" in makefile
+    assert "--include=python3,python3-venv,ca-certificates bookworm" in (ROOT / "grading_env/make_base.sh").read_text()
 
 
 def test_every_copy_source_exists():
@@ -48,11 +53,18 @@ def test_every_copy_source_exists():
     for arguments in copies:
         sources = [a for a in arguments[:-1] if not a.startswith("--")]
         for source in sources:
-            assert glob.glob(str(ROOT / source)), f"COPY source {source} does not exist"
+            staged = source.startswith("build/image/")  # made by `make image`, listed in its recipe
+            assert staged or glob.glob(str(ROOT / source)), f"COPY source {source} does not exist"
+            assert not staged or source in (ROOT / "Makefile").read_text(), source
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "results", "build", "!build/image"} <= set(ignored)
 
 
 def test_pins_agree_with_grading_env():
     installs = [c for c in run_commands() if c[:2] == ["pip", "install"]]
+    assert all("--no-index" in c and c[c.index("--find-links") + 1] == "/wheels" for c in installs), installs
+    assert all(run.startswith("--mount=type=bind,source=build/image/wheels,target=/wheels ")
+               for run in RUNS if "pip install" in run)
     files = {arg for c in installs for flag, arg in zip(c, c[1:]) if flag == "-r"}
     assert files == {"grading_env/requirements.txt", "grading_env/cuda-requirements.txt",
                      "grading_env/data-packages.txt"}
@@ -67,6 +79,10 @@ def test_pins_agree_with_grading_env():
     makefile = (ROOT / "Makefile").read_text()  # the local .venv installs the same files (Gradescope's image: one
     assert "-r grading_env/requirements.txt" in makefile  # exercise's part of them, tests/test_gradescope_setup.py)
     assert "--no-deps -r grading_env/data-packages.txt" in makefile
+    wheelhouse = (ROOT / "grading_env" / "make_wheelhouse.sh").read_text()  # downloads the same three files
+    assert all(f"grading_env/{name}" in wheelhouse for name in ("requirements.txt", "cuda-requirements.txt",
+                                                                  "data-packages.txt"))
+    assert "--no-deps" in wheelhouse and "--only-binary=:all:" in wheelhouse and "--python-version" in wheelhouse
 
 
 def test_cuda_pins_satisfy_tensorflow_and_cover_its_gpu_extra():
@@ -83,12 +99,14 @@ def test_gpu_settings_datasets_users_and_permissions():
     assert ENV["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
     data_dir, cache = ENV["DLGRADE_DATA_DIR"], ENV["DLGRADE_CACHE"]
     commands = run_commands()
-    assert ["dlgrade", "data", "fetch", "--all", "--dest", data_dir] in commands
-    assert ["dlgrade", "data", "prepare"] in commands and ["dlgrade", "data", "list"] in commands
+    workdir = next(value for instruction, value in INSTRUCTIONS if instruction == "WORKDIR")
+    copies = [shlex.split(value) for instruction, value in INSTRUCTIONS if instruction == "COPY"]
+    assert ["build/image/data", str(Path(data_dir).relative_to(workdir))] in copies  # staged on the host, offline:
+    assert "data fetch --all --offline --dest build/image/data" in (ROOT / "Makefile").read_text()
+    assert ["dlgrade", "data", "prepare"] in commands and ["dlgrade", "data", "list"] in commands  # list verifies
     useradd = next(c for c in commands if c[0] == "useradd")
     assert int(useradd[useradd.index("--uid") + 1]) >= 1000 and "/usr/sbin/nologin" in useradd
     chmod = next(c for c in commands if c[0] == "chmod" and "go-rwx" in c)
-    workdir = next(value for instruction, value in INSTRUCTIONS if instruction == "WORKDIR")
     hidden = {str(Path(workdir, p)) for p in chmod[3:]}
     assert {f"{workdir}/autograder/exercises", f"{workdir}/solutions", data_dir, cache} <= hidden
     assert ENV["DLGRADE_COURSE_ROOT"] == workdir
