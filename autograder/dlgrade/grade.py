@@ -14,6 +14,7 @@ from dlgrade.notebook import NotebookProblem, find_notebook, missing_graded_cell
 from dlgrade.proxy import StudentSession
 from dlgrade.results import build_results, write_results
 from dlgrade.runner import run_tests
+from dlgrade.sandbox.spawn import cell_failure
 
 
 def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
@@ -61,10 +62,7 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
         session.close()
     if session.problem and session.problem not in notices:  # found while copying the files into the sandbox
         notices.append(session.problem)
-    for cell in session.cell_reports:
-        if not cell.get("ok"):
-            error = cell.get("error", {})
-            notices.append(f"graded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}")
+    notices += [cell_failure(cell) for cell in session.cell_reports if not cell.get("ok")]
     results = build_results(outcomes=outcomes, exercise_id=exercise.id, seconds=time.monotonic() - started,
                             notices=notices, grader_version=__version__, isolation=session.isolation)
     write_results(results, out_dir)
