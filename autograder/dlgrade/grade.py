@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from dlgrade import __version__
@@ -27,14 +28,15 @@ def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
 def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
                      problem: str | None = None,
                      limit_overrides: dict | None = None, record_answers_to: Path | None = None,
-                     allow_weaker_isolation: bool = False) -> dict:
+                     allow_weaker_isolation: bool = False, student: str | None = None) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
     ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
     replaces fields of its sandbox limits (e.g. ``call_timeout_s``). Grading refuses to run student code
     when the kernel refuses part of the sandbox's isolation, unless ``allow_weaker_isolation``.
     ``problem`` (a message for the student, e.g. from a batch that could not read the files) fails every test
-    with it, without reading the submission or starting a sandbox.
+    with it, without reading the submission or starting a sandbox. ``student`` names the student on the feedback
+    page (default: the submission's file or folder name).
     """
     started = time.monotonic()
     if isinstance(exercise, str):
@@ -67,7 +69,8 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
                             notices=notices, grader_version=__version__, isolation=session.isolation)
     write_results(results, out_dir)
     page = render_feedback(results=results, figures={o.test_id: o.figures for o in outcomes},
-                           title=f"{exercise.id}: {exercise.title}")
+                           title=f"{exercise.id}: {exercise.title}", student=student or submission.name,
+                           graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     (out_dir / "feedback.html").write_text(page)
     return results
 

@@ -1,0 +1,68 @@
+"""What the feedback page and results.json tell beyond pass/fail: whose work, which exercise, when and by which
+grader (escaped), and what a check measured, also when it passed."""
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+
+from tiny_course import write_exercise
+
+from dlgrade import __version__
+
+TESTS = '''
+import pytest
+
+
+def test_accuracy(student, feedback):
+    """accuracy on held-out data reaches 0.9"""
+    feedback.report_measured("accuracy on held-out data", student.accuracy, 0.9)
+    assert student.accuracy >= 0.9, "accuracy too low"
+
+
+@pytest.mark.points(2)
+def test_rmse(student, feedback):
+    """RMSE on held-out data stays under 75"""
+    feedback.report_measured("RMSE on held-out data", float("nan"), 75, lower_is_better=True)
+    assert False, "the RMSE is not a number"
+'''
+
+
+def grade(root, out, *extra):
+    env = dict(os.environ, DLGRADE_COURSE_ROOT=str(root))
+    done = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "solutions" / "m" / "m.ipynb"),
+                           "--exercise", "m", "--out", str(out), *extra], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads((out / "results.json").read_text()), (out / "feedback.html").read_text(), done.stdout
+
+
+def test_measured_values_name_and_time_on_the_page(tmp_path):
+    write_exercise(tmp_path, "m", answer="accuracy = 0.9312\n", tests=TESTS)
+    results, page, printed = grade(tmp_path, tmp_path / "out", "--student", "Zoë <b>&</b> co")
+    passed, failed = results["tests"]
+    assert passed["status"] == "passed"
+    assert passed["output"] == "measured accuracy on held-out data: 0.9312 (full marks at least 0.9)"
+    assert passed["extra_data"]["measured"] == [{"name": "accuracy on held-out data", "value": 0.9312,
+                                                 "threshold": 0.9, "lower_is_better": False}]
+    assert failed["output"] == "the RMSE is not a number\nmeasured RMSE on held-out data: nan (full marks at most 75)"
+    assert failed["extra_data"]["measured"][0]["value"] is None  # JSON has no NaN
+    assert html.escape("measured accuracy on held-out data: 0.9312 (full marks at least 0.9)") in page
+    assert "measured accuracy on held-out data: 0.9312" in printed  # the table's messages, passed checks too
+
+    assert "<th>Student</th><td>Zo&#235; &lt;b&gt;&amp;&lt;/b&gt; co</td>" in page and "<b>&" not in page
+    assert "<th>Exercise</th><td>m</td>" in page
+    assert f"<th>Grader</th><td>dlgrade {html.escape(__version__)}</td>" in page
+    assert re.search(r"<th>Graded</th><td>20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00</td>", page)
+
+
+def test_a_single_grading_names_the_submission_and_a_class_refuses_student(tmp_path):
+    write_exercise(tmp_path, "m", answer="accuracy = 0.95\n", tests=TESTS)
+    _, page, _ = grade(tmp_path, tmp_path / "out")
+    assert "<th>Student</th><td>m.ipynb</td>" in page
+    env = dict(os.environ, DLGRADE_COURSE_ROOT=str(tmp_path))
+    refused = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(tmp_path / "solutions"), "--exercise", "m",
+                              "--gradebook", str(tmp_path / "g.sqlite"), "--student", "x"],
+                             capture_output=True, text=True, env=env, timeout=300)
+    assert refused.returncode == 2 and "--student" in refused.stderr
