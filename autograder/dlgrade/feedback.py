@@ -39,7 +39,8 @@ img {{ max-width: 100%; }} .hidden {{ color: #666; }}
 
 class Feedback:
     """What a test hands to the feedback page: ``line_plot(...)``, ``image_grid(...)``, ``matrix(...)``, and
-    ``report_measured(...)`` for a number it measured (shown with the check's message, passed or not)."""
+    ``report_measured(...)`` for a number it measured (the message of a check that passes; one that falls short
+    says it in its own message)."""
 
     def __init__(self):
         self.figures: list[dict] = []
@@ -99,8 +100,8 @@ def _draw(figure: dict) -> str:
     else:
         fig, axis = plt.subplots(figsize=(6, 3.5))
         if figure["kind"] == "lines":
-            for label, values in figure["series"].items():
-                axis.plot(values, label=label)
+            for label, values in figure["series"].items():  # a reference's curve dashed, under the student's
+                axis.plot(values, label=label, linestyle="--" if label.startswith("reference") else "-")
             axis.set_xlabel(figure["xlabel"])
             axis.set_ylabel(figure["ylabel"])
             axis.legend(fontsize=8)

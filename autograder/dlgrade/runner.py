@@ -165,18 +165,15 @@ class GradingPlugin:
         feedback = getattr(item, "dlgrade_feedback", Feedback())
         figures, measured = feedback.figures, feedback.measured
         if call.excinfo is not None:
-            return Outcome(name, item.nodeid, max_score, 0.0, False, visibility,
-                           _with_measured(failure_message(call.excinfo.value), measured), figures,
-                           judged=not isinstance(call.excinfo.value, NotJudged), measured=measured)
+            return Outcome(name, item.nodeid, max_score, 0.0, False, visibility, failure_message(call.excinfo.value),
+                           figures, judged=not isinstance(call.excinfo.value, NotJudged), measured=measured)
         fraction = credit.fraction if credit else 1.0
-        output = _with_measured(credit.message if credit else "", measured)
+        lines = [credit.message] if credit and credit.message else []
+        if fraction >= 1.0:  # a check that falls short says what it measured in its own message
+            lines += [measured_text(m) for m in measured]
+        output = "\n".join(lines)
         return Outcome(name, item.nodeid, max_score, round(max_score * fraction, 4), fraction >= 1.0, visibility,
                        output, figures, measured=measured)
-
-
-def _with_measured(message: str, measured: list[dict]) -> str:
-    """A check's message followed by what it measured, one line each (a passing check's whole message)."""
-    return "\n".join([message] * bool(message) + [measured_text(m) for m in measured])
 
 
 class HiddenDataMissing(NotJudged, LookupError):
