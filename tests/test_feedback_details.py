@@ -100,3 +100,21 @@ def test_the_training_plot_shows_the_reference_from_the_same_start(tmp_path):
     assert set(series) == {"your loss", "reference loss from the same start"}
     yours, reference = series["your loss"], series["reference loss from the same start"]
     assert len(yours) == len(reference) == 100 and abs(yours[0] - reference[0]) < 1e-5  # the reference graded
+
+
+def test_check_says_what_the_hidden_checks_are_worth(tmp_path):
+    from dlgrade.exercise import load_bundle_exercise, load_exercise
+    from dlgrade.release import _public_config
+
+    exercise = load_exercise("ch04_xor")
+    assert exercise.hidden_points == 7  # 1 + 2 + 1 + 3 in test_hidden.py; the public checks are worth 9 of 16
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "exercise.toml").write_text(_public_config(exercise))
+    bundle = load_bundle_exercise(tmp_path / "checks")
+    assert not bundle.hidden_tests.exists() and bundle.hidden_points == 7
+    done = subprocess.run([sys.executable, "-m", "dlgrade", "check", str(exercise.template)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "total 0/9" in done.stdout
+    assert ("public checks only: 0/9; at grading, hidden checks are worth 7 more points (total 16)"
+            in " ".join(done.stdout.split()))

@@ -389,7 +389,12 @@ def check(notebook: Path, checks: Path | None, out_dir: Path | None) -> None:
         # it runs with whatever isolation the system offers (macOS and Windows offer no namespaces).
         results = grade_submission(submission=submission, exercise=exercise, out_dir=out_dir or Path(scratch) / "out",
                                    include_hidden=False, allow_weaker_isolation=True, student=notebook.name)
-    print_results(results, console=Console(), title=f"public checks of {exercise.id}: {notebook.name}")
+    console = Console()
+    print_results(results, console=console, title=f"public checks of {exercise.id}: {notebook.name}")
+    if exercise.hidden_points:
+        console.print(f"public checks only: {results['score']:g}/{results['max_score']:g}; at grading, hidden checks "
+                      f"are worth {exercise.hidden_points:g} more points (total "
+                      f"{results['max_score'] + exercise.hidden_points:g})", markup=False, highlight=False)
 
 
 @main.command()
