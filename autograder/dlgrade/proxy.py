@@ -122,7 +122,7 @@ class StudentSession:
         failed = [c for c in self.cell_reports if not c.get("ok")]
         hint = f"`{name}` is not defined by your notebook's graded cells."
         for cell in failed:
-            hint += "\nG" + cell_failure(cell)[1:]
+            hint += "\n" + cell_failure(cell).replace("graded cell", "Graded cell", 1)
         return hint
 
     def close(self) -> None:
