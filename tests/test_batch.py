@@ -165,3 +165,25 @@ def test_regrade_all_or_one_student(tmp_path):
     extra = json.loads((tmp_path / "out" / "student1" / "results.json").read_text())["extra_data"]
     assert (extra["submitted_at"], extra["time_source"]) == ("2026-12-03T08:00:00+00:00", "--submitted-at")
     assert graded_count(tmp_path / "grades.sqlite") == 2
+
+
+def test_each_grading_of_a_batch_names_its_student_on_the_feedback_page(tmp_path, monkeypatch):
+    from dlgrade import batch
+    from dlgrade.collect import FoundSubmission
+
+    started = []
+
+    class Refused(Exception):
+        pass
+
+    def popen(command, **_):
+        started.append(command)
+        raise Refused
+
+    monkeypatch.setattr(batch.subprocess, "Popen", popen)
+    runner = batch._Runner(exercise=load_exercise("ch04_xor"), out_root=tmp_path, extra_args=[])
+    item = FoundSubmission(student="-bob smith", path=tmp_path / "submitted" / "ch04_xor", submitted_at=None,
+                           content_hash="")
+    with pytest.raises(Refused):
+        runner.grade(item)
+    assert "--student=-bob smith" in started[0]  # one argument: a name starting with '-' is not an option

@@ -24,6 +24,13 @@ def test_assert_close_names_shape_and_worst_element():
         assert_close(np.array([np.nan, 1.0]), np.array([1.0, 1.0]), what="x")
 
 
+def test_assert_close_on_a_scalar_names_the_values_not_an_index():
+    for actual, expected in ((3.0, 2.0), (np.float32(3.0), np.array(2.0)), (np.array(3.0), 2.0)):
+        with pytest.raises(AssertionError) as failure:
+            assert_close(actual, expected, what="loss")
+        assert str(failure.value) == "loss: got 3, expected 2 (beyond tolerance rtol=1e-05, atol=1e-06)"
+
+
 def test_as_array_refuses_non_numeric_values():
     for value in ("text", {"a": 1}, object(), [["a"]], np.str_("1")):
         with pytest.raises(AssertionError, match="expected a numeric array"):

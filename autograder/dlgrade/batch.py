@@ -71,7 +71,8 @@ class _Runner:
     def grade(self, item: FoundSubmission) -> tuple[dict, dict[str, str], dict[str, str]]:
         out_dir = student_folder(out_root=self.out_root, student=item.student)
         command = [sys.executable, "-m", "dlgrade", "grade", str(item.path), "--exercise", self.exercise_id,
-                   "--out", str(out_dir), *self.extra_args, *(["--problem", item.problem] if item.problem else [])]
+                   "--out", str(out_dir), f"--student={item.student}", *self.extra_args,
+                   *(["--problem", item.problem] if item.problem else [])]
         environment = dict(os.environ, PYTHONIOENCODING="utf-8:backslashreplace")  # paths need not be UTF-8
         with self.lock:
             if self.stopping:

@@ -40,7 +40,7 @@ def print_results(results: dict, *, console: Console, title: str) -> None:
                       score_text(test["score"], test["max_score"]), f"[{style}]{label}[/{style}]")
     console.print(table)
     for test in results["tests"]:
-        if test["status"] != "passed" and test["output"]:
+        if test["output"]:  # a passing check's message is what it measured
             console.print(terminal_safe(f"{test['name']}:"), style="bold", markup=False, highlight=False)
             console.print(terminal_safe(f"  {test['output']}"), markup=False, highlight=False)
     if results["output"]:
@@ -88,12 +88,14 @@ def main() -> None:
 @click.option("--gradescope", "gradescope_settings", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="write results.json for Gradescope (HTML outputs with plots) with the settings of this "
               "gradescope.json (what `dlgrade gradescope` puts in the autograder zip)")
+@click.option("--student", help="the student's name on the feedback page (default: the submission's file or "
+              "folder name; a class batch passes each student's)")
 @click.option("--problem", hidden=True, help="fail every test with this message without reading the submission "
               "(a batch passes it for a submission it could not collect)")
 def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only: bool, call_timeout: float | None,
           startup_timeout: float | None, gradebook: Path | None, jobs: int, regrade: bool,
           regrade_student: str | None, allow_weaker_isolation: bool, submitted_at: str | None, times_csv: Path | None,
-          times_from_mtime: bool, problem: str | None, gradescope_settings: Path | None) -> None:
+          times_from_mtime: bool, student: str | None, problem: str | None, gradescope_settings: Path | None) -> None:
     """Grade one submission (notebook or folder), or with --gradebook a whole class from PATHS."""
     from dlgrade.sandbox.spawn import IsolationUnavailable
 
@@ -102,6 +104,9 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
         raise click.UsageError("--gradescope grades one submission (Gradescope's run_autograder), not a class")
     try:
         if gradebook is not None:
+            if student is not None:
+                raise click.UsageError("--student names the student of one submission; with --gradebook each "
+                                       "student is named by their submission (folder, nbgrader or Gradescope)")
             _grade_class(paths=list(paths), exercise_id=exercise_id, out_dir=out_dir, gradebook=gradebook, jobs=jobs,
                          regrade=regrade, regrade_student=regrade_student, public_only=public_only,
                          overrides=overrides, allow_weaker_isolation=allow_weaker_isolation,
@@ -118,7 +123,8 @@ def grade(paths: tuple[Path, ...], exercise_id: str, out_dir: Path, public_only:
         settings = GradescopeSettings.read(gradescope_settings) if gradescope_settings else None
         results = grade_submission(submission=paths[0], exercise=exercise_id, out_dir=out_dir,
                                    include_hidden=not public_only, limit_overrides=overrides, problem=problem,
-                                   allow_weaker_isolation=allow_weaker_isolation, gradescope=settings)
+                                   allow_weaker_isolation=allow_weaker_isolation, gradescope=settings,
+                                   student=student)
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from None
     except (DatasetMissing, IsolationUnavailable) as error:
@@ -390,8 +396,13 @@ def check(notebook: Path, checks: Path | None, out_dir: Path | None) -> None:
         # On the student's own machine the sandbox guards nothing secret (public checks, their own code), so
         # it runs with whatever isolation the system offers (macOS and Windows offer no namespaces).
         results = grade_submission(submission=submission, exercise=exercise, out_dir=out_dir or Path(scratch) / "out",
-                                   include_hidden=False, allow_weaker_isolation=True)
-    print_results(results, console=Console(), title=f"public checks of {exercise.id}: {notebook.name}")
+                                   include_hidden=False, allow_weaker_isolation=True, student=notebook.name)
+    console = Console()
+    print_results(results, console=console, title=f"public checks of {exercise.id}: {notebook.name}")
+    if exercise.hidden_points:
+        console.print(f"public checks only: {results['score']:g}/{results['max_score']:g}; at grading, hidden checks "
+                      f"are worth {exercise.hidden_points:g} more points (total "
+                      f"{results['max_score'] + exercise.hidden_points:g})", markup=False, highlight=False)
 
 
 @main.command()

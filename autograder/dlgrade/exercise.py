@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import ast
 import os
 import re
 import tomllib
@@ -132,6 +133,7 @@ class Exercise:
     reference_weights: dict | None = None
     template_digests: dict[str, str] | None = None  # a bundle's graded cells as released (``[template]``)
     manual: dict[str, ManualQuestion] = field(default_factory=dict)  # questions graded by hand (``[manual]``)
+    recorded_hidden_points: float | None = None  # a bundle's ``[grading] hidden_points`` (it has no hidden tests)
 
     @property
     def public_tests(self) -> Path:
@@ -140,6 +142,15 @@ class Exercise:
     @property
     def hidden_tests(self) -> Path:
         return self.folder / "test_hidden.py"
+
+    @property
+    def hidden_points(self) -> float | None:
+        """What the hidden checks are worth: counted from ``test_hidden.py`` (each test's ``points`` mark, 1
+        without one) on the grader, read from the exercise.toml of a bundle; None when neither says."""
+        if self.hidden_tests.is_file():
+            return sum(_points(test) for test in ast.parse(self.hidden_tests.read_text()).body
+                       if isinstance(test, ast.FunctionDef) and test.name.startswith("test"))
+        return self.recorded_hidden_points
 
     def student_data(self) -> dict[str, Path]:
         """The student split files the sandbox gets in ``data/``: made from the raw datasets on the grader,
@@ -150,6 +161,15 @@ class Exercise:
             return {student_file_name(spec.dataset): split_files(spec)[0] for spec in self.data}
         shipped = {name: self.root / "data" / name for name in self.bundle_data}
         return {name: path for name, path in shipped.items() if path.is_file()}
+
+
+def _points(test: ast.FunctionDef) -> float:
+    """The n of a test's ``@pytest.mark.points(n)``, 1 without one."""
+    for decorator in test.decorator_list:
+        if (isinstance(decorator, ast.Call) and ast.unparse(decorator.func).endswith("mark.points")
+                and decorator.args and isinstance(decorator.args[0], ast.Constant)):
+            return float(decorator.args[0].value)
+    return 1.0
 
 
 def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **paths) -> Exercise:
@@ -170,6 +190,7 @@ def _from_config(config: dict, *, exercise_id: str, root: Path, folder: Path, **
         data=tuple(SplitSpec.from_config(name, spec) for name, spec in config.get("data", {}).items()),
         template_digests=config.get("template"),
         manual=_manual_questions(config.get("manual", {})),
+        recorded_hidden_points=config.get("grading", {}).get("hidden_points"),
         **paths,
     )
 

@@ -26,8 +26,10 @@ h1 {{ font-size: 1.4rem; }} .total {{ font-size: 1.2rem; margin-bottom: 1.5rem; 
 .score {{ float: right; font-weight: bold; }}
 pre {{ white-space: pre-wrap; background: #f7f7f7; padding: .5rem; border-radius: 4px; }}
 img {{ max-width: 100%; }} .hidden {{ color: #666; }}
+.about {{ margin-bottom: 1rem; color: #444; }} .about th {{ text-align: left; padding-right: 1rem; font-weight: normal; }}
 </style></head><body>
 <h1>{title}</h1>
+<table class="about">{about}</table>
 <div class="total">{total}</div>
 {notices}
 {checks}
@@ -36,10 +38,25 @@ img {{ max-width: 100%; }} .hidden {{ color: #666; }}
 
 
 class Feedback:
-    """What a test hands to the feedback page: ``line_plot(...)``, ``image_grid(...)``, ``matrix(...)``."""
+    """What a test hands to the feedback page: ``line_plot(...)``, ``image_grid(...)``, ``matrix(...)``, and
+    ``report_measured(...)`` for a number it measured (the message of a check that passes; one that falls short
+    says it in its own message)."""
 
     def __init__(self):
         self.figures: list[dict] = []
+        self.measured: list[dict] = []
+
+    def report_measured(self, name: str, value: float, threshold: float | None = None, *,
+                        lower_is_better: bool = False) -> None:
+        """``name`` measured as ``value`` (e.g. "accuracy on the held-out pictures", 0.91), and the value that earns
+        full marks: at least ``threshold``, or at most with ``lower_is_better``."""
+        self.measured.append({"name": name, "value": float(value),
+                              "threshold": None if threshold is None else float(threshold),
+                              "lower_is_better": lower_is_better})
+
+    def clear(self) -> None:
+        self.figures.clear()
+        self.measured.clear()
 
     def line_plot(self, title: str, series: dict[str, list[float]], *, xlabel: str = "", ylabel: str = "") -> None:
         self.figures.append({"kind": "lines", "title": title, "xlabel": xlabel, "ylabel": ylabel,
@@ -52,6 +69,14 @@ class Feedback:
     def image_grid(self, title: str, images, *, captions: list[str] | None = None) -> None:
         self.figures.append({"kind": "images", "title": title, "images": np.asarray(images, dtype=float),
                              "captions": captions})
+
+
+def measured_text(measured: dict) -> str:
+    """``measured accuracy on ...: 0.9812 (full marks at least 0.97)``: one line of a check's message."""
+    text = f"measured {measured['name']}: {measured['value']:.4g}"
+    if measured["threshold"] is not None:
+        text += f" (full marks at {'most' if measured['lower_is_better'] else 'least'} {measured['threshold']:g})"
+    return text
 
 
 def _draw(figure: dict) -> str:
@@ -75,8 +100,8 @@ def _draw(figure: dict) -> str:
     else:
         fig, axis = plt.subplots(figsize=(6, 3.5))
         if figure["kind"] == "lines":
-            for label, values in figure["series"].items():
-                axis.plot(values, label=label)
+            for label, values in figure["series"].items():  # a reference's curve dashed, under the student's
+                axis.plot(values, label=label, linestyle="--" if label.startswith("reference") else "-")
             axis.set_xlabel(figure["xlabel"])
             axis.set_ylabel(figure["ylabel"])
             axis.legend(fontsize=8)
@@ -101,8 +126,10 @@ def _escape(text: str) -> str:
     return html.escape(clean_text(text))
 
 
-def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str) -> str:
-    """The page for one graded submission; ``figures`` maps a test id to the figures its test made."""
+def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str, student: str = "",
+                    graded_at: str = "") -> str:
+    """The page for one graded submission; ``figures`` maps a test id to the figures its test made. Its head says
+    whose work it is (``student``), the exercise, when it was graded (``graded_at``) and by which grader."""
     blocks = []
     for test in results["tests"]:
         visible = test["visibility"] == "visible"
@@ -123,5 +150,9 @@ def render_feedback(*, results: dict, figures: dict[str, list[dict]], title: str
     total = f"Total: <strong>{results['score']:g} / {results['max_score'] - waiting:g}</strong>"
     if waiting:
         total += f" judged; {waiting:g} points not judged"
-    page = PAGE.format(title=_escape(title), total=total, notices=notices, checks="\n".join(blocks))
+    extra = results.get("extra_data", {})
+    rows = [("Student", student), ("Exercise", extra.get("exercise", "")), ("Graded", graded_at),
+            ("Grader", f"dlgrade {extra['grader_version']}" if extra.get("grader_version") else "")]
+    about = "".join(f"<tr><th>{label}</th><td>{_escape(str(value))}</td></tr>" for label, value in rows if value)
+    page = PAGE.format(title=_escape(title), about=about, total=total, notices=notices, checks="\n".join(blocks))
     return page.encode("ascii", "xmlcharrefreplace").decode("ascii")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from dlgrade import __version__
@@ -15,6 +16,7 @@ from dlgrade.notebook import NotebookProblem, find_notebook, missing_graded_cell
 from dlgrade.proxy import StudentSession
 from dlgrade.results import build_results, write_results
 from dlgrade.runner import run_tests
+from dlgrade.sandbox.spawn import cell_failure
 
 
 def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
@@ -27,7 +29,8 @@ def _prepare(submission: Path, exercise) -> tuple[list[dict], list[str]]:
 def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Path, include_hidden: bool = True,
                      problem: str | None = None,
                      limit_overrides: dict | None = None, record_answers_to: Path | None = None,
-                     allow_weaker_isolation: bool = False, gradescope: GradescopeSettings | None = None) -> dict:
+                     allow_weaker_isolation: bool = False, gradescope: GradescopeSettings | None = None,
+                     student: str | None = None) -> dict:
     """Grade ``submission`` (a notebook or a folder) and write ``out_dir/results.json``; returns the results.
 
     ``exercise`` is an id (grader) or a loaded Exercise (e.g. a student bundle's). ``limit_overrides``
@@ -36,6 +39,7 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
     ``problem`` (a message for the student, e.g. from a batch that could not read the files) fails every test
     with it, without reading the submission or starting a sandbox. ``gradescope`` (GradescopeSettings) writes
     results.json as Gradescope shows it: HTML outputs with the plots, the instructor's visibility settings.
+    ``student`` names the student on the feedback page (default: the submission's file or folder name).
     """
     started = time.monotonic()
     if isinstance(exercise, str):
@@ -63,16 +67,15 @@ def grade_submission(*, submission: Path, exercise: Exercise | str, out_dir: Pat
         session.close()
     if session.problem and session.problem not in notices:  # found while copying the files into the sandbox
         notices.append(session.problem)
-    for cell in session.cell_reports:
-        if not cell.get("ok"):
-            error = cell.get("error", {})
-            notices.append(f"graded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}")
+    notices += [cell_failure(cell) for cell in session.cell_reports if not cell.get("ok")]
     results = build_results(outcomes=outcomes, exercise_id=exercise.id, seconds=time.monotonic() - started,
                             notices=notices, grader_version=__version__, isolation=session.isolation)
     figures = {o.test_id: o.figures for o in outcomes}
     write_results(results if gradescope is None else
                   gradescope_results(results=results, figures=figures, settings=gradescope), out_dir)
-    page = render_feedback(results=results, figures=figures, title=f"{exercise.id}: {exercise.title}")
+    page = render_feedback(results=results, figures=figures, title=f"{exercise.id}: {exercise.title}",
+                           student=student or submission.name,
+                           graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     (out_dir / "feedback.html").write_text(page)
     return results
 

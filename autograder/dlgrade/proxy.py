@@ -11,7 +11,8 @@ import numpy as np
 from dlgrade.protocol import ProtocolError, Ref, TransferBudget, decode, encode
 from dlgrade.sandbox.clock import SubmissionClock
 from dlgrade.sandbox.limits import SandboxLimits
-from dlgrade.sandbox.spawn import GraderOverloaded, Sandbox, SandboxError, StudentError, SubmissionTooLarge
+from dlgrade.sandbox.spawn import (GraderOverloaded, Sandbox, SandboxError, StudentError, SubmissionTooLarge,
+                                   cell_failure)
 
 
 class SubmissionProblem(Exception):
@@ -121,8 +122,7 @@ class StudentSession:
         failed = [c for c in self.cell_reports if not c.get("ok")]
         hint = f"`{name}` is not defined by your notebook's graded cells."
         for cell in failed:
-            error = cell.get("error", {})
-            hint += f"\nGraded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}"
+            hint += "\n" + cell_failure(cell).replace("graded cell", "Graded cell", 1)
         return hint
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ file stays small and any JSON reader, the feedback page and the gradebook can ta
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from dlgrade.judged import NOT_JUDGED, outcome_label
@@ -30,7 +31,8 @@ def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, 
             "visibility": o.visibility,
             "output": cap_text(clean_text(o.output), limit=TEST_OUTPUT_CHARS),
             "extra_data": {"test_id": o.test_id, "outcome": outcome_label(score=o.score, passed=o.passed,
-                                                                          judged=o.judged)},
+                                                                          judged=o.judged),
+                           **({"measured": [_finite(m) for m in o.measured]} if o.measured else {})},
         }
         for o in outcomes
     ]
@@ -46,6 +48,11 @@ def build_results(*, outcomes: list[Outcome], exercise_id: str, seconds: float, 
         "extra_data": {"exercise": exercise_id, "grader_version": grader_version, "isolation": isolation,
                        "not_judged": len(not_judged), "not_judged_points": sum(t["max_score"] for t in not_judged)},
     }
+
+
+def _finite(measured: dict) -> dict:
+    """A measurement for JSON: NaN or infinity (a diverged model's loss) is written as null (its text says nan)."""
+    return dict(measured, value=measured["value"] if math.isfinite(measured["value"]) else None)
 
 
 def write_results(results: dict, out_dir: Path) -> Path:

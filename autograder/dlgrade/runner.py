@@ -20,7 +20,7 @@ import pytest
 
 from dlgrade.datasets.splits import hidden_split, read_split, student_file_name
 from dlgrade.exercise import Exercise
-from dlgrade.feedback import Feedback
+from dlgrade.feedback import Feedback, measured_text
 from dlgrade.judged import NotJudged
 from dlgrade.proxy import Student, StudentMissing, StudentSession, SubmissionProblem
 from dlgrade.reference import RecordedReference, RecordingReference, answers_cache_path, load_reference
@@ -40,6 +40,7 @@ class Outcome:
     output: str
     figures: list[dict] = field(default_factory=list)
     judged: bool = True
+    measured: list[dict] = field(default_factory=list)
 
 
 class Credit:
@@ -141,7 +142,7 @@ class GradingPlugin:
             if hasattr(pyfuncitem, "dlgrade_credit"):
                 pyfuncitem.dlgrade_credit.__init__()
             if hasattr(pyfuncitem, "dlgrade_feedback"):
-                pyfuncitem.dlgrade_feedback.figures.clear()
+                pyfuncitem.dlgrade_feedback.clear()
             test(**arguments)
         return True
 
@@ -161,14 +162,18 @@ class GradingPlugin:
         doc = (item.function.__doc__ or "").strip().splitlines()
         name = doc[0] if doc else item.name
         credit = getattr(item, "dlgrade_credit", None)
-        figures = getattr(item, "dlgrade_feedback", Feedback()).figures
+        feedback = getattr(item, "dlgrade_feedback", Feedback())
+        figures, measured = feedback.figures, feedback.measured
         if call.excinfo is not None:
             return Outcome(name, item.nodeid, max_score, 0.0, False, visibility, failure_message(call.excinfo.value),
-                           figures, judged=not isinstance(call.excinfo.value, NotJudged))
+                           figures, judged=not isinstance(call.excinfo.value, NotJudged), measured=measured)
         fraction = credit.fraction if credit else 1.0
-        output = credit.message if credit else ""
+        lines = [credit.message] if credit and credit.message else []
+        if fraction >= 1.0:  # a check that falls short says what it measured in its own message
+            lines += [measured_text(m) for m in measured]
+        output = "\n".join(lines)
         return Outcome(name, item.nodeid, max_score, round(max_score * fraction, 4), fraction >= 1.0, visibility,
-                       output, figures)
+                       output, figures, measured=measured)
 
 
 class HiddenDataMissing(NotJudged, LookupError):

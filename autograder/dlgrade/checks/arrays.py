@@ -41,7 +41,10 @@ def assert_close(actual, expected, *, what: str, rtol: float = 1e-5, atol: float
         raise AssertionError(f"{what}: {bad} of {actual.size} values are NaN or infinite")
     error = np.abs(actual64 - expected64) - (atol + rtol * np.abs(expected64))
     if np.any(error > 0):
-        worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+        if error.ndim == 0:
+            raise AssertionError(f"{what}: got {float(actual64):.6g}, expected {float(expected64):.6g} "
+                                 f"(beyond tolerance rtol={rtol:g}, atol={atol:g})")
+        worst = np.unravel_index(int(np.argmax(error)), error.shape)
         count = int(np.sum(error > 0))
         raise AssertionError(
             f"{what}: {count} of {actual.size} values differ beyond tolerance (rtol={rtol:g}, atol={atol:g}); "

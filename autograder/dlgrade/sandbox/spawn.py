@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -66,9 +67,33 @@ class StudentError(Exception):
         super().__init__(self.describe())
 
     def describe(self) -> str:
+        stub = not_attempted(self.report, what=self.what)
+        if stub:
+            return stub
         text = f"{self.what} raised {self.report.get('type', 'an error')}: {self.report.get('message', '')}"
         trace = self.report.get("traceback", "").strip()
         return f"{text}\n{trace}" if trace else text
+
+
+def cell_failure(cell: dict) -> str:
+    """What a graded cell that raised while the notebook ran reports: its error, or that it is not attempted."""
+    error = cell.get("error", {})
+    stub = not_attempted(error)
+    if stub:
+        return f"graded cell '{cell.get('id')}': {stub}"
+    return f"graded cell '{cell.get('id')}' raised {error.get('type')}: {error.get('message')}"
+
+
+def not_attempted(report: dict, *, what: str = "") -> str | None:
+    """The message for an error that is a template's stub, ``raise NotImplementedError()`` (no message): "not
+    attempted: <function> still raises ...", naming the innermost function of the student's code (``what``, the
+    call the check made, when the traceback names none). None for any other error, a library's
+    NotImplementedError included (those carry a message)."""
+    if report.get("type") != "NotImplementedError" or str(report.get("message", "")).strip():
+        return None
+    functions = re.findall(r", in ([A-Za-z_][A-Za-z0-9_]*)\n", str(report.get("traceback", "")) + "\n")
+    function = functions[-1] if functions else what.removesuffix("(...)").strip("`")
+    return f"not attempted: {function or 'your code'} still raises NotImplementedError (the template's stub)"
 
 
 def _copy_submission(source: Path, target: Path, *, max_bytes: int) -> None:

@@ -38,6 +38,7 @@ def test_submitted_weights_on_held_out_pictures(student, reference, hidden_data,
                             "weights get wrong (true → predicted)", own_images[wrong] / 255.0,
                             captions=[f"{SHORT_NAMES[own_labels[i]]} → {SHORT_NAMES[own_predicted[i]]}"
                                       for i in wrong])
+    feedback.report_measured(f"accuracy on {len(labels)} held-out pictures", accuracy, FULL_MARKS)
     message = f"accuracy of your weights on the held-out pictures: {accuracy:.3f}; {FULL_MARKS} earns full marks"
     assert accuracy > FLOOR, message + ". Train longer (see the exploration cell) and submit the saved weights"
     if accuracy < FULL_MARKS:

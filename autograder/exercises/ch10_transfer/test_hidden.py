@@ -68,6 +68,7 @@ def test_submitted_weights_on_held_out_digits(student, reference, hidden_data, c
     feedback.matrix("Held-out digits: true (rows) against predicted",
                     [[np.sum((labels == t) & (predicted == p)) for p in range(10)] for t in range(10)],
                     labels=[str(d) for d in range(10)])
+    feedback.report_measured(f"accuracy on {len(labels)} held-out digits", accuracy, FULL_MARKS)
     message = f"accuracy of transfer.weights.h5 on the held-out digits: {accuracy:.3f}; {FULL_MARKS} earns full marks"
     assert accuracy > FLOOR, message
     if accuracy < FULL_MARKS:

@@ -113,6 +113,8 @@ def test_submitted_weights_reconstruct_held_out_digits(student, reference, hidde
     feedback.image_grid("Digits of your own data (odd places) and their reconstructions from z = z_mean",
                         [picture for pair in zip(own, own_decoded) for picture in pair],
                         captions=["digit", "decoded"] * 16)
+    feedback.report_measured(f"reconstruction error on {len(x)} held-out digits (pixel-mean binary cross-entropy)",
+                             error, FULL_MARKS, lower_is_better=True)
     message = (f"reconstruction error of {WEIGHTS} on {len(x)} held-out digits: {error:.4f} (pixel-mean binary "
                f"cross-entropy, KL {float(np.mean(kl)):.3f}); {FULL_MARKS} or less earns full marks, {FLOOR} or more "
                "none (near 0.26 every digit decodes to the same blur: the decoder ignores z; check the sampler's "

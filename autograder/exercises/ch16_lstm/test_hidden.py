@@ -26,6 +26,7 @@ def test_submitted_weights_test_rmse(student, reference, passengers, credit, fee
     rmse = float(np.sqrt(np.mean((predicted - targets) ** 2)))
     feedback.line_plot("Test part: passengers and your predictions", {"passengers": targets, "predicted": predicted},
                        xlabel="month of the test part", ylabel="thousands")
+    feedback.report_measured("test RMSE (thousands of passengers)", rmse, FULL_MARKS_RMSE, lower_is_better=True)
     message = f"test RMSE of your weights: {rmse:.1f} thousand passengers; {FULL_MARKS_RMSE} or less earns full marks"
     assert rmse < FLOOR_RMSE, message
     if rmse > FULL_MARKS_RMSE:

@@ -250,6 +250,7 @@ def test_submitted_weights_token_accuracy(student, reference, hidden_data, pairs
     by_position = [float(right[:, i][real[:, i] != 0].mean()) for i in range(real.shape[1]) if np.any(real[:, i] != 0)]
     feedback.line_plot("Held-out pairs: token accuracy by position in the English sentence",
                        {"your weights": by_position}, xlabel="target position", ylabel="accuracy")
+    feedback.report_measured(f"token accuracy on {len(inp)} held-out pairs", accuracy, FULL_MARKS)
     examples = "\n".join(f"  {pairs[0][i]} -> {reference.live('translate', model, tokenizers, pairs[0][i])}"
                          f"   (expected: {pairs[1][i]})" for i in range(4))
     message = (f"token accuracy of your weights on {len(inp)} held-out pairs: {accuracy:.3f}; {FULL_MARKS} earns "

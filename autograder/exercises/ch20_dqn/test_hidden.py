@@ -216,6 +216,8 @@ def test_submitted_network_balances_the_pole(student, reference, play_greedy, re
     average = float(returns.mean())
     feedback.line_plot("The grader's episodes: return of your greedy policy", {"return": returns},
                        xlabel="episode", ylabel="return (500 at most)")
+    feedback.report_measured(f"average return over the grader's {len(returns)} greedy episodes", average,
+                             FULL_MARKS_RETURN)
     message = (f"average return of your network over the grader's 20 episodes: {average:.1f} (lowest "
                f"{returns.min():.0f}); {FULL_MARKS_RETURN:.0f} or more earns full marks")
     reason = no_learning_shown(request)
