@@ -15,6 +15,7 @@ from dlgrade.collect import FoundSubmission
 from dlgrade.export import export_grades
 from dlgrade.gradebook import Student, open_gradebook, record
 from dlgrade.roster import UnknownStudent, import_roster, known_student, roster
+from tiny_course import graded_results as results
 
 ROSTER = """id,name,email,lms_id,section,aliases
 s001,Ada Lovelace,ada@uni.edu,1001,Mon,ada_l;gs-ada@uni.edu
@@ -22,13 +23,6 @@ s002,Bob Byron,bob@uni.edu,1002,Tue,
 s003,Cy Cole,cy@uni.edu,1003,Tue,
 """
 WHEN = datetime(2026, 11, 30, tzinfo=timezone.utc)
-
-
-def results(score: float) -> dict:
-    return {"score": score, "max_score": 16.0, "execution_time": 1.0, "output": "",
-            "extra_data": {"grader_version": "test"},
-            "tests": [{"name": "t", "score": score, "max_score": 16.0, "status": "passed", "visibility": "visible",
-                       "output": "", "extra_data": {"test_id": "test_public.py::test_t"}}]}
 
 
 @pytest.fixture

@@ -23,3 +23,11 @@ def write_exercise(root: Path, exercise_id: str, *, answer: str, tests: str, con
     for kind, source in (("solutions", answer), ("assignments", "raise NotImplementedError()\n")):
         (root / kind / exercise_id).mkdir(parents=True)
         nbformat.write(notebook(exercise_id, source), root / kind / exercise_id / f"{exercise_id}.ipynb")
+
+
+def graded_results(score: float) -> dict:
+    """A one-check results.json of ``score`` out of 16, as a grading writes it (for gradebook tests)."""
+    return {"score": score, "max_score": 16.0, "execution_time": 1.0, "output": "",
+            "extra_data": {"grader_version": "test"},
+            "tests": [{"name": "t", "score": score, "max_score": 16.0, "status": "passed", "visibility": "visible",
+                       "output": "", "extra_data": {"test_id": "test_public.py::test_t"}}]}

@@ -110,12 +110,12 @@ def _imported_modules(paths: list[Path]) -> set[str]:
     return modules
 
 
-def student_requirements(*, sources: list[Path], wheel_name: str, root: Path = SOURCE_ROOT) -> str:
-    """requirements.txt of a bundle: the engine's wheel, then the grading environment's pins of the student side
-    and of the distributions ``sources`` (the notebook, the public tests) import (e.g. gymnasium)."""
-    pins = _pins(root / "grading_env" / "requirements.txt")
+def pinned_lines(*, sources: list[Path], base: tuple[str, ...], pins_file: Path, who: str) -> list[str]:
+    """The pins (of ``pins_file``) of the distributions ``base`` names and of those ``sources`` import (the
+    engine's modules by what they need); a distribution without a pin is a DistributionProblem naming ``who``."""
+    pins = _pins(pins_file)
     by_module = importlib.metadata.packages_distributions()
-    wanted = {_normalised(name) for name in STUDENT_SIDE}
+    wanted = {_normalised(name) for name in base}
     for module in _imported_modules(sources) - {"dlgrade"}:
         engine, _, name = module.partition(":")
         needs = [ENGINE_NEEDS.get(name, "")] if engine == "dlgrade" else by_module.get(module, [])
@@ -123,8 +123,15 @@ def student_requirements(*, sources: list[Path], wheel_name: str, root: Path = S
     missing = sorted(wanted - set(pins) - {"dlgrade"})
     if missing:
         raise DistributionProblem(f"grading_env/requirements.txt pins no version of {', '.join(missing)}, which "
-                                  f"the student side needs; pin it there")
-    lines = [pins[name] for name in sorted(wanted - {"dlgrade"})]
+                                  f"{who} needs; pin it there")
+    return [pins[name] for name in sorted(wanted - {"dlgrade"})]
+
+
+def student_requirements(*, sources: list[Path], wheel_name: str, root: Path = SOURCE_ROOT) -> str:
+    """requirements.txt of a bundle: the engine's wheel, then the grading environment's pins of the student side
+    and of the distributions ``sources`` (the notebook, the public tests) import (e.g. gymnasium)."""
+    lines = pinned_lines(sources=sources, base=STUDENT_SIDE, pins_file=root / "grading_env" / "requirements.txt",
+                         who="the student side")
     return ("# Install in this folder: pip install -r requirements.txt\n"
             "# dlgrade (its checks and pack) from the wheel beside this file, and the versions the grader runs.\n"
             "# tensorflow: PyPI's wheel runs on the CPU (GPU libraries come only with tensorflow[and-cuda]).\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dlgrade.datasets.locate import locate
 from dlgrade.datasets.manifest import Dataset, get_dataset
-from dlgrade.distribution import ENGINE_NEEDS, _imported_modules, _normalised, _pins
+from dlgrade.distribution import DistributionProblem, _pins, pinned_lines
 from dlgrade.exercise import Exercise, load_exercise
 from dlgrade.gradescope_results import GradescopeSettings
 from dlgrade.gradescope_scripts import RUN_AUTOGRADER, SETUP_SH
@@ -29,21 +29,13 @@ class GradescopeProblem(ValueError):
 def grader_requirements(*, exercise: Exercise) -> str:
     """requirements.txt for setup.sh: the distributions grading this exercise imports, at the grading environment's
     pins, everything else they pull in constrained to those pins."""
-    import importlib.metadata
-
-    pins = _pins(exercise.root / "grading_env" / "requirements.txt")
-    by_module = importlib.metadata.packages_distributions()
-    sources = [exercise.solution, *sorted(exercise.folder.glob("*.py"))]
-    wanted = {_normalised(name) for name in GRADER_SIDE}
-    for module in _imported_modules([p for p in sources if p and p.is_file()]) - {"dlgrade"}:
-        engine, _, name = module.partition(":")
-        needs = [ENGINE_NEEDS.get(name, "")] if engine == "dlgrade" else by_module.get(module, [])
-        wanted |= {_normalised(dist) for dist in needs if dist}
-    missing = sorted(wanted - set(pins) - {"dlgrade"})
-    if missing:
-        raise GradescopeProblem(f"{exercise.id}: grading_env/requirements.txt pins no version of {', '.join(missing)}, "
-                                f"which grading it imports; pin it there")
-    lines = [pins[name] for name in sorted(wanted - {"dlgrade"})]
+    sources = [p for p in (exercise.solution, *sorted(exercise.folder.glob("*.py"))) if p and p.is_file()]
+    try:
+        lines = pinned_lines(sources=sources, base=GRADER_SIDE,
+                             pins_file=exercise.root / "grading_env" / "requirements.txt",
+                             who=f"grading {exercise.id}")
+    except DistributionProblem as problem:
+        raise GradescopeProblem(f"{exercise.id}: {problem}") from None
     return (f"# What grading {exercise.id} imports, at the grader's versions; their dependencies at the same pins.\n"
             "-c grading_env/requirements.txt\n" + "\n".join(lines) + "\n")
 
