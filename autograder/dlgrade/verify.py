@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlgrade.exercise import load_exercise
+from dlgrade.grade import ensure_reference_answers
 from dlgrade.mutants import load_patches, write_patched
 from dlgrade.reference_weights import reference_files
 
@@ -64,9 +65,12 @@ def verify_exercise(*, exercise_id: str, work_dir: Path, jobs: int = 1) -> list[
     """Grade the reference, the template, every mutant and every variant of one exercise in ``work_dir``.
 
     ``jobs`` gradings run at once (each is its own grader and sandbox process); the checks keep their order.
+    The reference's answers are recorded first, as a batch does, so that the gradings replay them instead of
+    each running the solution (and importing TensorFlow) on the trusted side again.
     """
     exercise = load_exercise(exercise_id)
     trained_files = reference_files(exercise)
+    ensure_reference_answers(exercise)
 
     def grade(notebook: Path, label: str) -> dict:
         return grade_in_subprocess(notebook=notebook, exercise_id=exercise_id, out_dir=work_dir / label)
