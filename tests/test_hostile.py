@@ -77,10 +77,12 @@ MADE = {"fifo_notebook": fifo_notebook, "shell_lines": shell_lines}
 
 
 def snapshot(root: Path) -> dict:
-    """Path -> (size, mtime) of every file outside the virtual environment and caches."""
+    """Path -> (size, mtime) of every file outside the virtual environment, caches and ``build/`` (what make
+    writes while the tests run: the grading image's background build, the Docker engine's log)."""
     state = {}
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in (".venv", ".git", "__pycache__", ".pytest_cache")]
+        dirnames[:] = [d for d in dirnames if d not in (".venv", ".git", "__pycache__", ".pytest_cache")
+                       and not (Path(dirpath) == root and d == "build")]
         for name in filenames:
             path = Path(dirpath) / name
             stat = path.lstat()

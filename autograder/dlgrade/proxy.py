@@ -77,6 +77,7 @@ class StudentSession:
             self.broken_reason = str(error).split("\n")[0]
             self.broken_by_load = isinstance(error, GraderOverloaded)
             self.cell_reports = []
+            self.isolation = self.isolation or self.sandbox.boot_isolation  # the cells never said: boot's report
             raise
         self.cell_reports, self.isolation = report["cells"], report.get("isolation", "")
         return self.sandbox

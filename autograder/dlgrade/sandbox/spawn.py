@@ -139,6 +139,7 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         self.channel: Channel | None = None
         self.start_report: dict | None = None
+        self.boot_isolation = ""  # what boot applied before any student code ran (its report)
         self.sequence = 0
         self.init = -1  # a pidfd of the sandbox's PID 1 (killing it ends its whole PID namespace)
         self.uid_lease: UidLease | None = lease_uid() if os.getuid() == 0 else None
@@ -235,6 +236,10 @@ class Sandbox:
             report = json.loads(data)
         except ValueError:
             return {}  # boot failed before reporting; ``ready`` says how it ended
+        layers = report.get("isolation")
+        if isinstance(layers, list) and all(isinstance(layer, str) for layer in layers):
+            # the uid and rlimits are applied in the child after this report, before it runs anything else
+            self.boot_isolation = ",".join([*layers, *([f"uid={self.uid}"] if self.uid is not None else [])])
         if isinstance(report.get("pid"), int):
             try:
                 self.init = os.pidfd_open(report["pid"])
