@@ -45,8 +45,8 @@ def test_training_reaches_least_squares(student, student_data, training_start, p
     best_weights, best_bias = poly_math.least_squares(X, y)
     distances = []
     for seed in STARTS:
-        weights, bias = trained(student.train(X, y, *training_start(seed), epochs=EPOCHS, learning_rate=LEARNING_RATE),
-                                "train(...)")
+        result = student.train(X, y, *training_start(seed), epochs=EPOCHS, learning_rate=LEARNING_RATE)
+        weights, bias = trained(result, "train(...)")
         distances.append(float(np.max(np.abs(np.append(weights, bias) - np.append(best_weights, best_bias)))))
         if seed == STARTS[0]:
             x, y_raw = student_data(DATASET)
@@ -60,8 +60,8 @@ def test_training_reaches_least_squares(student, student_data, training_start, p
     worst = max(distances)
     feedback.report_measured("largest distance of a trained parameter from least squares", worst,
                              FULL_MARKS_DISTANCE, lower_is_better=True)
-    message = (f"after {EPOCHS} epochs at learning rate {LEARNING_RATE} from {len(STARTS)} starts, the largest distance "
-               f"of a parameter (weights and bias) from the least-squares solution is "
+    message = (f"after {EPOCHS} epochs at learning rate {LEARNING_RATE} from {len(STARTS)} starts, the largest "
+               f"distance of a parameter (weights and bias) from the least-squares solution is "
                f"{', '.join(f'{d:.3g}' for d in distances)}; at most {FULL_MARKS_DISTANCE} earns full marks")
     assert worst < FLOOR_DISTANCE, message + ". Check the gradient step, the learning rate and the bias"
     if worst > FULL_MARKS_DISTANCE:
@@ -76,9 +76,11 @@ def test_fit_on_hidden_points(student, student_data, hidden_data, training_start
                                           learning_rate=LEARNING_RATE), "train(...)")
     hidden_x, hidden_y = hidden_data(DATASET)  # trusted side only: never an argument of student code
     hidden_X = poly_math.expand((hidden_x.astype(np.float64) - x_mean) / x_std, DEGREE)
-    r2 = poly_math.r_squared(poly_math.predict(hidden_X, weights, bias), (hidden_y.astype(np.float64) - y_mean) / y_std)
+    hidden_targets = (hidden_y.astype(np.float64) - y_mean) / y_std
+    r2 = poly_math.r_squared(poly_math.predict(hidden_X, weights, bias), hidden_targets)
     feedback.report_measured(f"R² on the {len(hidden_x)} held-out points", r2, FULL_MARKS_R2)
-    message = f"R² of your trained neuron on {len(hidden_x)} held-out points: {r2:.3f}; {FULL_MARKS_R2} earns full marks"
+    message = (f"R² of your trained neuron on {len(hidden_x)} held-out points: {r2:.3f}; "
+               f"{FULL_MARKS_R2} earns full marks")
     assert r2 > FLOOR_R2, message + ". Check the training loop and that the neuron has no activation"
     if r2 < FULL_MARKS_R2:
         credit.give((r2 - FLOOR_R2) / (FULL_MARKS_R2 - FLOOR_R2), message)
