@@ -59,7 +59,9 @@ def main(exercise_id: str, submission: Path, out: Path) -> None:
         for test_id, made in figures.items():
             for figure in made:
                 name = f"figure_{len(arrays)}"
-                arrays[name] = figure.get("images", figure.get("values", np.zeros(0)))
+                points = [np.column_stack(pair) for pair in figure.get("points", {}).values()]  # (x, y) scattered
+                arrays[name] = figure.get("images", figure.get("values", np.concatenate(points) if points
+                                                    else np.zeros(0)))
                 drawn.append({"test_id": test_id, "kind": figure["kind"], "title": figure["title"], "data": name})
         return render(results=results, figures=figures, **options)
 

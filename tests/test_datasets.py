@@ -2,6 +2,7 @@
 dataset, fetch and checksummed download, readers, student/hidden splits, loaders, and the splits'
 journey into sandboxes and release bundles (tests/course/.../datademo)."""
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -20,7 +21,8 @@ from dlgrade.datasets.readers import read_parts
 from dlgrade.exercise import exercise_ids, load_exercise
 
 COURSE = Path(__file__).resolve().parent / "course"
-OFFLINE = ["banknotes", "fashion_mnist", "mnist_5k", "airline_passengers", "auto_mpg", "pt_en_generated"]
+OFFLINE = ["banknotes", "fashion_mnist", "mnist_5k", "airline_passengers", "auto_mpg", "pt_en_generated",
+           "polynomial_generated"]
 SHARED = next(d for d in shared_data_dirs() if (d / "banknote_authentication.csv").exists())
 
 
@@ -131,6 +133,15 @@ def test_manifest_entries_are_complete():
         assert dataset.url or dataset.generator or dataset.tfds, f"{dataset.name} has no canonical source"
         for file in dataset.files:
             assert len(file.sha256) == 64 and file.digest in ("bytes", "text", "gunzip"), file
+
+
+def test_generated_polynomial_points_are_pinned():
+    """Generated data has no file to checksum: the arrays the generator gives are pinned by their SHA-256 instead, so
+    a change of numpy's generator or of the cubic shows here (and would change the student/hidden split)."""
+    (x, y), = read_parts(locate("polynomial_generated")).values()
+    assert x.shape == y.shape == (300,) and x.dtype == y.dtype == np.float32
+    digest = hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()
+    assert digest == "883b64db13c2796bd7a873fc47501c896b19566926694b080f5b34bae2cf6184", digest
 
 
 def declared_splits():

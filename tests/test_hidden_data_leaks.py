@@ -7,8 +7,8 @@
   standardized with any statistics and min-max scaled data).
 - The reference submission of every exercise with a held-out split is graded while everything the tests send to
   the sandbox, every message and every figure of the feedback page is recorded: no held-out example (a picture in
-  0-255 or 0-1 scale, a sentence, a banknote in any per-column scaling) may be sent to student code, no message
-  may show one, and no visible figure may draw one.
+  0-255 or 0-1 scale, a sentence, a banknote in any per-column scaling, a point (x, y) of a curve) may be sent to
+  student code, no message may show one, and no visible figure may draw one.
 """
 import html
 import json
@@ -195,6 +195,8 @@ class HeldOut:
             self.keys = picture_keys(self.x) - picture_keys(self.student_x)
         else:
             self.kind = "rows"
+            if self.x.ndim == 1:  # one number per example (a point of a curve): the example is the pair (x, y)
+                self.x, self.student_x = np.column_stack([self.x, y]), np.column_stack([self.student_x, student_y])
             self.rows = np.asarray(self.x, np.float64)
             pool = np.concatenate([self.rows, np.asarray(self.student_x, np.float64)])
             spread = pool.max(axis=0) - pool.min(axis=0)
@@ -261,7 +263,7 @@ def test_held_out_examples_stay_on_the_trusted_side(exercise_id, tmp_path):
                 for request in recorded["requests"]]
         visible = {t["extra_data"]["test_id"] for t in results["tests"] if t["visibility"] == "visible"}
         drawn = [(figure["title"], arrays[figure["data"]]) for figure in recorded["figures"]
-                 if figure["kind"] == "images" and figure["test_id"] in visible]
+                 if figure["kind"] in ("images", "lines") and figure["test_id"] in visible]
     assert results["score"] == results["max_score"], "the reference should earn full marks"
     assert sent, "nothing was recorded: the recorder no longer sees what the tests send"
 

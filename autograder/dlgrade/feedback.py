@@ -58,9 +58,15 @@ class Feedback:
         self.figures.clear()
         self.measured.clear()
 
-    def line_plot(self, title: str, series: dict[str, list[float]], *, xlabel: str = "", ylabel: str = "") -> None:
+    def line_plot(self, title: str, series: dict[str, list[float]], *, xlabel: str = "", ylabel: str = "",
+                  x=None, points: dict[str, tuple] | None = None) -> None:
+        """Curves drawn against their index, or against ``x`` when given (a fitted curve); ``points`` adds
+        scattered (x, y) pairs under them, by label (only data the student holds)."""
         self.figures.append({"kind": "lines", "title": title, "xlabel": xlabel, "ylabel": ylabel,
-                             "series": {k: np.asarray(v, dtype=float).ravel() for k, v in series.items()}})
+                             "series": {k: np.asarray(v, dtype=float).ravel() for k, v in series.items()},
+                             "x": None if x is None else np.asarray(x, dtype=float).ravel(),
+                             "points": {k: (np.asarray(px, dtype=float).ravel(), np.asarray(py, dtype=float).ravel())
+                                        for k, (px, py) in (points or {}).items()}})
 
     def matrix(self, title: str, values, *, labels: list[str] | None = None) -> None:
         self.figures.append({"kind": "matrix", "title": title, "values": np.asarray(values, dtype=float),
@@ -100,8 +106,14 @@ def _draw(figure: dict) -> str:
     else:
         fig, axis = plt.subplots(figsize=(6, 3.5))
         if figure["kind"] == "lines":
+            for label, (px, py) in figure.get("points", {}).items():
+                axis.scatter(px, py, s=6, alpha=0.5, color="grey", label=label)
             for label, values in figure["series"].items():  # a reference's curve dashed, under the student's
-                axis.plot(values, label=label, linestyle="--" if label.startswith("reference") else "-")
+                style = "--" if label.startswith("reference") else "-"
+                if figure.get("x") is None:
+                    axis.plot(values, label=label, linestyle=style)
+                else:
+                    axis.plot(figure["x"], values, label=label, linestyle=style)
             axis.set_xlabel(figure["xlabel"])
             axis.set_ylabel(figure["ylabel"])
             axis.legend(fontsize=8)

@@ -3,11 +3,16 @@
 ``translation_pairs`` stands in for TED pt→en offline: simple Portuguese sentences with their English
 translations (gender and number agreement, negation, adjectives after the noun in Portuguese and before it
 in English, time adverbs), so a translation model has real structure to learn.
+
+``noisy_cubic`` stands in for the notes' ``polydata.csv`` (chapter 14), which is not published: points of a
+cubic with Gaussian noise, for polynomial regression.
 """
 from __future__ import annotations
 
 import itertools
 import random
+
+import numpy as np
 
 # (Portuguese, English, gender, number)
 SUBJECTS = [("o menino", "the boy", "m", "sg"), ("a menina", "the girl", "f", "sg"),
@@ -56,3 +61,19 @@ def translation_pairs(*, count: int, seed: int = 0) -> tuple[list[str], list[str
     random.Random(seed).shuffle(combinations)
     pairs = [_pair(*c) for c in combinations[:count]]
     return [p for p, _ in pairs], [e for _, e in pairs]
+
+
+# The noisy cubic behind ``polynomial_generated``: y = CUBIC[0] + CUBIC[1] x + CUBIC[2] x² + CUBIC[3] x³ + noise.
+CUBIC = (1.0, -2.0, -0.5, 0.4)
+CUBIC_X_RANGE = (-4.0, 4.0)
+CUBIC_NOISE = 1.5
+
+
+def noisy_cubic(*, count: int, seed: int = 14) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` points (x, y) of a cubic with Gaussian noise (stand-in for the notes' polydata.csv): x uniform
+    in CUBIC_X_RANGE, y = cubic(x) + N(0, CUBIC_NOISE²), both float32, (count,) each; the same for the same
+    arguments (numpy's PCG64 generator)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(*CUBIC_X_RANGE, size=count)
+    y = sum(c * x ** power for power, c in enumerate(CUBIC)) + rng.normal(0.0, CUBIC_NOISE, size=count)
+    return x.astype(np.float32), y.astype(np.float32)

@@ -70,3 +70,8 @@ def load_translation_pairs(folder: str | Path | None = None) -> tuple[list[str],
     """Portuguese sentences and their English translations, as two lists of str."""
     portuguese, english = _student_split("pt_en_generated", folder)
     return [str(s) for s in portuguese], [str(s) for s in english]
+
+
+def load_polynomial_data(folder: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a noisy cubic (stand-in for the notes' polydata.csv): x (n,) float32 and y (n,) float32."""
+    return _student_split("polynomial_generated", folder)
